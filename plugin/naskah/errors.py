@@ -1,0 +1,48 @@
+"""The errors naskah reports to a user: each says what is wrong and, for input, which field."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NaskahError(Exception):
+    """Base of every error naskah raises on purpose; its message is meant for the user."""
+
+
+class ConfigError(NaskahError):
+    """The installation's configuration (settings, mapping, template, signing profile) is wrong."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a payload: the payload field it concerns and what is wrong with it."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class PayloadError(NaskahError):
+    """The host's payload was refused; ``problems`` lists every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        where = f" {source}" if source else ""
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"payload{where} refused, {count} {noun}:\n{lines}")
+
+
+class ConversionError(NaskahError):
+    """LibreOffice could not turn the DOCX into a PDF (failed, crashed or timed out)."""
+
+
+class SigningError(NaskahError):
+    """The letter could not be signed; the message never contains a secret."""
+
+
+class StoreConflictError(NaskahError):
+    """A letter with the same identity was already issued with different content."""

@@ -1,0 +1,139 @@
+"""The ``naskah`` command: a thin shell over the library (``naskah.pipeline``, ``naskah.verify``)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import load_settings
+from .errors import NaskahError, PayloadError
+from .payload import read_payload
+
+log = logging.getLogger("naskah")
+
+
+def _settings(args):
+    return load_settings(args.config, store_dir=getattr(args, "store", None))
+
+
+def cmd_issue(args) -> int:
+    from .pipeline import Naskah
+
+    naskah = Naskah(_settings(args))
+    sources: list[str] = list(args.payloads)
+    if args.examples:
+        sources += [str(m.example) for m in naskah.mappings.values() if m.example]
+    if not sources:
+        print("naskah issue: give one or more payload files, or --examples", file=sys.stderr)
+        return 2
+    failures = 0
+    for source in sources:
+        try:
+            payload = read_payload(source)
+            issued = naskah.issue(payload, args.mapping, source=source)
+        except NaskahError as exc:
+            failures += 1
+            print(f"refused {source}: {exc}" if not isinstance(exc, PayloadError) else str(exc), file=sys.stderr)
+            continue
+        state = "already issued" if issued.reused else "issued"
+        print(f"{state} {issued.letter_kind} {issued.metadata.get('nomor', '')} -> {issued.pdf_path}")
+    print(f"store: {naskah.store.directory}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_render(args) -> int:
+    from .pipeline import Naskah
+
+    naskah = Naskah(_settings(args))
+    try:
+        payload = read_payload(args.payload)
+        data = naskah.render(payload, args.mapping, pdf=args.format == "pdf", source=args.payload)
+    except NaskahError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    output = Path(args.output or Path(args.payload).with_suffix(f".draft.{args.format}").name)
+    output.write_bytes(data)
+    print(f"draft {output}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from .sign import load_profile
+    from .verify import verify_pdf
+
+    trust = [Path(root) for root in args.trust]
+    if not trust:
+        trust = list(load_profile("default", _settings(args)).trust_roots)
+    try:
+        data = Path(args.pdf).read_bytes()
+    except OSError as exc:
+        print(f"cannot read {args.pdf}: {exc.strerror}", file=sys.stderr)
+        return 2
+    report = verify_pdf(data, trust_roots=trust)
+    print(report.to_text())
+    return 0 if report.ok else 1
+
+
+def cmd_list(args) -> int:
+    from .store import LocalStore
+
+    store = LocalStore(_settings(args).store_path)
+    for letter in store.all():
+        print(f"{letter.letter_id}  {letter.issued_at}  {letter.letter_kind:22} {letter.nomor}  {letter.pdf_path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="naskah", description="Issue signed official letters (naskah dinas) "
+                                     "from e-office workflow payloads.")
+    parser.add_argument("--version", action="version", version=f"naskah {__version__}")
+    parser.add_argument("--config", help="TOML configuration file (default: $NASKAH_CONFIG, else built-in defaults)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every stage")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    issue = commands.add_parser("issue", help="issue letters: render, convert, sign, store",
+                                description="Issue each payload as a signed PDF letter in the store; "
+                                            "prints one line per letter with the path of its PDF.")
+    issue.add_argument("payloads", nargs="*", metavar="PAYLOAD", help="JSON payload file(s) from the host")
+    issue.add_argument("--mapping", help="mapping name (default: the one whose match rule accepts the payload)")
+    issue.add_argument("--store", help="store folder (default: ~/.local/share/naskah/store)")
+    issue.add_argument("--examples", action="store_true", help="also issue every mapping's example payload")
+    issue.set_defaults(run=cmd_issue)
+
+    render = commands.add_parser("render", help="unsigned preview marked DRAFT",
+                                 description="Render a payload to an unsigned DOCX or PDF marked as a draft.")
+    render.add_argument("payload", metavar="PAYLOAD")
+    render.add_argument("--mapping")
+    render.add_argument("--format", choices=("pdf", "docx"), default="pdf")
+    render.add_argument("-o", "--output", help="output file (default: PAYLOAD.draft.pdf in this folder)")
+    render.set_defaults(run=cmd_render)
+
+    verify = commands.add_parser("verify", help="check the signatures of a PDF",
+                                 description="Report every signature of a PDF; exit 0 only when all are intact, "
+                                             "valid and trusted.")
+    verify.add_argument("pdf", metavar="PDF")
+    verify.add_argument("--trust", action="append", default=[], metavar="ROOT",
+                        help="trusted root certificate (PEM/DER); default: the default signing profile's roots")
+    verify.set_defaults(run=cmd_verify)
+
+    listing = commands.add_parser("list", help="letters in the store")
+    listing.add_argument("--store")
+    listing.set_defaults(run=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="naskah: %(levelname)s: %(message)s")
+    try:
+        return args.run(args)
+    except NaskahError as exc:
+        print(f"naskah: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Pieces every letter shares: text fields, NIP, officials, the kop and the signature block.
+
+The rules here are the regulations' (Permendagri 1/2023 on naskah dinas, the Sistem Kerja Perwal);
+a value that breaks one is refused before anything is rendered.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from ..formatting import nip as format_nip
+
+# Characters XML 1.0 cannot carry: a DOCX holding one is broken, so such text is refused.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean_text(value: str) -> str:
+    if _XML_FORBIDDEN.search(value):
+        raise ValueError("contains control characters that a letter cannot print")
+    return unicodedata.normalize("NFC", value)
+
+
+def _text(max_length: int):
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
+        AfterValidator(_clean_text),
+    ]
+
+
+#: A name, title or short phrase.
+Teks = _text(300)
+#: A sentence or paragraph of the letter (a duty, a reason, a legal basis).
+Kalimat = _text(2000)
+
+
+def _check_nip(value: str) -> str:
+    digits = value.replace(" ", "")
+    if not digits.isdigit() or len(digits) != 18:
+        raise ValueError(f"a NIP has 18 digits, got {_preview(value)} ({len(digits)} characters)")
+    try:
+        born = dt.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        raise ValueError(f"NIP {digits} does not start with a valid birth date (YYYYMMDD)") from None
+    year, month = int(digits[8:12]), int(digits[12:14])
+    # NIP PPPK (contract staff) carries the code 21 where a civil servant's NIP has the month.
+    if not (1 <= month <= 12 or month == 21):
+        raise ValueError(f"NIP {digits}: digits 9-14 must be the appointment year and month (YYYYMM)")
+    if year < born.year + 15 or year > dt.date.today().year:
+        raise ValueError(f"NIP {digits}: appointment year {year} does not fit the birth date {born.isoformat()}")
+    if digits[14] not in "12":
+        raise ValueError(f"NIP {digits}: digit 15 must be 1 (male) or 2 (female), got {digits[14]}")
+    if digits[15:] == "000":
+        raise ValueError(f"NIP {digits}: serial number 000 does not exist")
+    return digits
+
+
+def _preview(value: str, limit: int = 40) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def _coerce_str(value):
+    """A NIP or NIK sent as a JSON number is still a NIP; other types fail the str check."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+NIP = Annotated[str, BeforeValidator(_coerce_str), AfterValidator(_check_nip)]
+NIK = Annotated[str, BeforeValidator(_coerce_str), StringConstraints(pattern=r"^\d{16}$")]
+
+
+class Model(BaseModel):
+    """Letter parts: unknown fields are mapping mistakes, so they are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pegawai(Model):
+    """A civil servant (ASN) as a letter names them."""
+
+    nip: NIP
+    nama: Teks
+    pangkat: Teks | None = None
+    golongan: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[IVX]{1,3}/[a-e]$")] | None = None
+    jabatan: Teks
+
+    @property
+    def pangkat_golongan(self) -> str:
+        """ "Penata Tingkat I (III/d)"; a PPPK has a grade without a rank name."""
+        if self.pangkat and self.golongan:
+            return f"{self.pangkat} ({self.golongan})"
+        return self.pangkat or self.golongan or "-"
+
+    def to_context(self) -> dict:
+        return {
+            "nip": self.nip,
+            "nama": self.nama,
+            "pangkat": self.pangkat or "",
+            "golongan": self.golongan or "",
+            "pangkat_golongan": self.pangkat_golongan,
+            "jabatan": self.jabatan,
+        }
+
+
+class Kop(Model):
+    """The letterhead of the issuing agency."""
+
+    pemerintah: Teks
+    nama: Teks
+    alamat: Teks
+    kota: Teks | None = None
+    kode_pos: Annotated[str, BeforeValidator(_coerce_str), StringConstraints(pattern=r"^\d{5}$")] | None = None
+    telepon: Teks | None = None
+    faks: Teks | None = None
+    laman: Teks | None = None
+    email: Teks | None = None
+
+    def to_context(self) -> dict:
+        address = self.alamat
+        place = " ".join(part for part in (self.kota, self.kode_pos) if part)
+        if place:
+            address = f"{address} {place}"
+        contacts = [address]
+        if self.telepon:
+            contacts.append(f"Telp. {self.telepon}")
+        if self.faks:
+            contacts.append(f"Faks. {self.faks}")
+        online = []
+        if self.laman:
+            online.append(f"Laman: {self.laman}")
+        if self.email:
+            online.append(f"Pos-el: {self.email}")
+        return {
+            "pemerintah": self.pemerintah.upper(),
+            "nama": self.nama.upper(),
+            "alamat": ", ".join(contacts),
+            "laman": ", ".join(online),
+        }
+
+
+#: Officials who sign without rank and NIP (Permendagri 1/2023 Pasal 44): the regional head,
+#: the deputy and the regional secretary.
+_SIGNS_WITHOUT_NIP = re.compile(
+    r"^(wakil\s+)?(wali\s*kota|bupati|gubernur)\b|^sekretaris\s+daerah\b", re.IGNORECASE
+)
+
+Kedudukan = Literal["a.n.", "u.b.", "Plt.", "Plh."]
+
+
+class Penandatangan(Model):
+    """The official who signs, and on whose behalf (a.n., u.b.) or in what capacity (Plt., Plh.)."""
+
+    kedudukan: Kedudukan | None = None
+    jabatan_pemberi: Teks | None = Field(default=None, description="for a.n. and u.b.: the principal")
+    jabatan_perantara: Teks | None = Field(default=None, description="for u.b.: the official in between")
+    jabatan: Teks
+    nama: Teks
+    pangkat: Teks | None = None
+    golongan: Teks | None = None
+    nip: NIP | None = None
+    nik: NIK | None = None
+
+    @property
+    def prints_rank_and_nip(self) -> bool:
+        return not _SIGNS_WITHOUT_NIP.match(self.jabatan)
+
+    def rule_problems(self) -> list[tuple[tuple, str]]:
+        problems = []
+        if self.kedudukan in ("a.n.", "u.b.") and not self.jabatan_pemberi:
+            problems.append((("jabatan_pemberi",), f"required when signing {self.kedudukan} (on behalf of whom)"))
+        if self.kedudukan == "u.b." and not self.jabatan_perantara:
+            problems.append((("jabatan_perantara",), "required when signing u.b. (the official signing a.n.)"))
+        if self.prints_rank_and_nip and not self.nip:
+            problems.append((("nip",), f"required: a {self.jabatan} signs with rank and NIP"))
+        return problems
+
+    @property
+    def baris_jabatan(self) -> list[str]:
+        """The title lines above the signature, the last one ending with a comma."""
+        if self.kedudukan == "a.n.":
+            lines = [f"a.n. {self.jabatan_pemberi}", self.jabatan]
+        elif self.kedudukan == "u.b.":
+            lines = [f"a.n. {self.jabatan_pemberi}", self.jabatan_perantara, "u.b.", self.jabatan]
+        elif self.kedudukan in ("Plt.", "Plh."):
+            lines = [f"{self.kedudukan} {self.jabatan}"]
+        else:
+            lines = [self.jabatan]
+        lines[-1] = lines[-1] + ","
+        return lines
+
+    def to_context(self) -> dict:
+        prints = self.prints_rank_and_nip
+        return {
+            "kedudukan": self.kedudukan or "",
+            "jabatan": self.jabatan,
+            "nama": self.nama,
+            "pangkat": self.pangkat or "",
+            "golongan": self.golongan or "",
+            "nip": self.nip or "",
+            "baris_jabatan": self.baris_jabatan,
+            "baris_pangkat": (self.pangkat or "") if prints else "",
+            "baris_nip": f"NIP {format_nip(self.nip)}" if prints and self.nip else "",
+        }
+
+
+class TempatTanggal(Model):
+    """Place and date of issue ("Ditetapkan di ... pada tanggal ...")."""
+
+    tempat: Teks
+    tanggal: dt.date

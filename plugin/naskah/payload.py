@@ -1,0 +1,39 @@
+"""Reading a host's payload: JSON text in, a dict out, or an error that says where the JSON breaks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import PayloadError, Problem
+
+#: A workflow payload is a few kilobytes; far larger input is refused before parsing.
+MAX_PAYLOAD_BYTES = 5 * 1024 * 1024
+
+
+def parse_payload(text: str | bytes, source: str | None = None) -> dict:
+    """The payload as a dict; malformed JSON or a non-object is a PayloadError naming the place."""
+    if len(text) > MAX_PAYLOAD_BYTES:
+        raise PayloadError([Problem("", f"payload is {len(text)} bytes, more than the limit of {MAX_PAYLOAD_BYTES}")], source)
+    try:
+        payload = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise PayloadError([Problem("", f"payload is not UTF-8 text ({exc.reason} at byte {exc.start})")], source) from None
+    except json.JSONDecodeError as exc:
+        raise PayloadError([Problem("", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")], source) from None
+    except RecursionError:
+        raise PayloadError([Problem("", "malformed JSON: nested too deeply")], source) from None
+    if not isinstance(payload, dict):
+        raise PayloadError([Problem("", f"payload must be a JSON object, got {type(payload).__name__}")], source)
+    return payload
+
+
+def read_payload(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_PAYLOAD_BYTES:
+            return parse_payload(b" " * (MAX_PAYLOAD_BYTES + 1), str(path))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PayloadError([Problem("", f"cannot read {path}: {exc.strerror}")], str(path)) from None
+    return parse_payload(data, str(path))

@@ -1,0 +1,147 @@
+"""The local store, the embedded default delivery target: a folder of signed PDFs and a SQLite index.
+
+A letter's id comes from what makes it the same letter (its kind, the host's workflow identity and its
+number), so issuing the same payload twice gives back the stored letter instead of a second one.
+The PDF is written (atomically) before its index row, so an index row always has its file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import StoreConflictError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS letters (
+    letter_id     TEXT PRIMARY KEY,
+    mapping       TEXT NOT NULL,
+    letter_kind   TEXT NOT NULL,
+    workflow_id   TEXT,
+    nomor         TEXT,
+    tanggal       TEXT,
+    hal           TEXT,
+    penandatangan TEXT,
+    sha256        TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    pdf_path      TEXT NOT NULL,
+    metadata      TEXT NOT NULL,
+    issued_at     TEXT NOT NULL
+)
+"""
+
+
+def letter_id_for(letter_kind: str, identity: str, nomor: str) -> str:
+    """A short, stable id; it is also the last part of the verification URL in the QR code."""
+    digest = hashlib.sha256("\x1f".join((letter_kind, identity, nomor)).encode("utf-8")).hexdigest()
+    return digest[:20]
+
+
+@dataclass(frozen=True)
+class StoredLetter:
+    letter_id: str
+    mapping: str
+    letter_kind: str
+    workflow_id: str | None
+    nomor: str | None
+    tanggal: str | None
+    hal: str | None
+    penandatangan: str | None
+    sha256: str
+    content_hash: str
+    pdf_path: Path
+    metadata: dict
+    issued_at: str
+
+
+class LocalStore:
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.letters_dir = self.directory / "letters"
+        self.letters_dir.mkdir(parents=True, exist_ok=True)
+        self.index_path = self.directory / "index.sqlite"
+        with self._connect() as db:
+            db.execute(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.index_path, timeout=30)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def get(self, letter_id: str) -> StoredLetter | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM letters WHERE letter_id = ?", (letter_id,)).fetchone()
+        return _stored(row) if row else None
+
+    def all(self) -> list[StoredLetter]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM letters ORDER BY issued_at").fetchall()
+        return [_stored(row) for row in rows]
+
+    def check_same(self, letter_id: str, content_hash: str) -> StoredLetter | None:
+        """The stored letter with this id; a conflict if it was issued with other content."""
+        stored = self.get(letter_id)
+        if stored and stored.content_hash != content_hash:
+            raise StoreConflictError(
+                f"letter {letter_id} (number {stored.nomor}, workflow {stored.workflow_id}) was already issued "
+                f"on {stored.issued_at} with different content; a corrected letter needs a new number"
+            )
+        return stored
+
+    def put(self, *, letter_id: str, mapping: str, letter_kind: str, workflow_id: str | None,
+            content_hash: str, pdf: bytes, metadata: dict) -> StoredLetter:
+        existing = self.check_same(letter_id, content_hash)
+        if existing:
+            return existing
+        sha256 = hashlib.sha256(pdf).hexdigest()
+        # One file per signed content: two processes storing the same letter at once never overwrite
+        # the file that the winning index row points to.
+        path = self.letters_dir / f"{letter_id}-{sha256[:12]}.pdf"
+        _write_atomically(path, pdf)
+        issued_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        row = dict(
+            letter_id=letter_id, mapping=mapping, letter_kind=letter_kind, workflow_id=workflow_id,
+            nomor=_text(metadata.get("nomor")), tanggal=_text(metadata.get("tanggal")),
+            hal=_text(metadata.get("hal")), penandatangan=_text(metadata.get("penandatangan")),
+            sha256=sha256, content_hash=content_hash, pdf_path=str(path),
+            metadata=json.dumps(metadata, ensure_ascii=False, default=str), issued_at=issued_at,
+        )
+        with self._connect() as db:
+            db.execute(
+                f"INSERT OR IGNORE INTO letters ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+        # Another process may have stored the same letter meanwhile: the first row wins.
+        stored = self.check_same(letter_id, content_hash)
+        if stored.pdf_path != path:
+            path.unlink(missing_ok=True)
+        return stored
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _stored(row: sqlite3.Row) -> StoredLetter:
+    values = dict(row)
+    values["pdf_path"] = Path(values["pdf_path"])
+    values["metadata"] = json.loads(values["metadata"])
+    return StoredLetter(**values)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

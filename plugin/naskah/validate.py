@@ -1,0 +1,48 @@
+"""The validate stage: the letter's own model checks the regulation's rules before anything is rendered.
+
+Problems are reported against the payload field the host must correct (``data.tim.anggota[2].nip``),
+all of them in one error.
+"""
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from .errors import PayloadError, Problem
+from .letters import LETTER_KINDS
+from .letters.common import Model
+from .mapping import MappedLetter
+
+_FRIENDLIER = {
+    "missing": "required, missing from the payload",
+    "extra_forbidden": "not a field of this letter (check the mapping)",
+}
+
+
+def validate(letter_kind: str, mapped: MappedLetter, source: str | None = None) -> Model:
+    model = LETTER_KINDS[letter_kind]
+    problems = [Problem(mapped.payload_field(loc), message) for loc, message in mapped.problems]
+    try:
+        letter = model.model_validate(mapped.fields)
+    except ValidationError as exc:
+        problems += [Problem(mapped.payload_field(tuple(error["loc"])), _message(error)) for error in exc.errors()]
+        raise PayloadError(_unique(problems), source) from None
+    problems += [Problem(mapped.payload_field(loc), message) for loc, message in letter.rule_problems()]
+    if problems:
+        raise PayloadError(_unique(problems), source)
+    return letter
+
+
+def _message(error: dict) -> str:
+    if error["type"] in _FRIENDLIER:
+        return _FRIENDLIER[error["type"]]
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if error["type"] not in ("value_error",) and "input" in error and not isinstance(error["input"], (dict, list)):
+        shown = repr(error["input"])
+        message += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    return message
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))

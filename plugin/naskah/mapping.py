@@ -134,14 +134,17 @@ class MappedLetter:
     """The letter's fields as the mapping built them, with where each came from in the payload."""
 
     fields: dict
-    provenance: dict[tuple, str]
+    provenance: dict[tuple, str | None]  # None: computed by an expression, not read from one field
     problems: list[tuple[tuple, str]]
 
     def payload_field(self, loc: tuple) -> str:
         """The payload path for a field of the letter, or the letter field itself when it is computed."""
         for cut in range(len(loc), 0, -1):
-            source = self.provenance.get(tuple(loc[:cut]))
-            if source:
+            prefix = tuple(loc[:cut])
+            if prefix in self.provenance:
+                source = self.provenance[prefix]
+                if source is None:
+                    break
                 return source + _format_loc(loc[cut:])
         return "(letter) " + _format_loc(loc).lstrip(".")
 
@@ -152,7 +155,7 @@ def _format_loc(loc: tuple) -> str:
 
 class _Evaluation:
     def __init__(self):
-        self.provenance: dict[tuple, str] = {}
+        self.provenance: dict[tuple, str | None] = {}
         self.problems: list[tuple[tuple, str]] = []
 
     def run(self, spec: Any, variables: dict, loc: tuple, aliases: dict[str, str]) -> Any:
@@ -177,6 +180,7 @@ class _Evaluation:
     def _remember(self, expression: Expression, loc: tuple, aliases: dict[str, str]) -> None:
         path = expression.payload_path
         if not path:
+            self.provenance[loc] = None
             return
         head, _, rest = path.partition(".")
         head_name = re.match(r"\w+", head).group(0)

@@ -15,6 +15,8 @@ def parse_payload(text: str | bytes, source: str | None = None) -> dict:
     if len(text) > MAX_PAYLOAD_BYTES:
         raise PayloadError([Problem("", f"payload is {len(text)} bytes, more than the limit of {MAX_PAYLOAD_BYTES}")], source)
     try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")  # the host's JSON is UTF-8; a BOM is tolerated
         payload = json.loads(text)
     except UnicodeDecodeError as exc:
         raise PayloadError([Problem("", f"payload is not UTF-8 text ({exc.reason} at byte {exc.start})")], source) from None

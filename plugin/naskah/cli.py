@@ -24,7 +24,7 @@ def cmd_issue(args) -> int:
     naskah = Naskah(_settings(args))
     sources: list[str] = list(args.payloads)
     if args.examples:
-        sources += [str(m.example) for m in naskah.mappings.values() if m.example]
+        sources += [str(example) for m in naskah.mappings.values() for example in m.examples]
     if not sources:
         print("naskah issue: give one or more payload files, or --examples", file=sys.stderr)
         return 2

@@ -167,7 +167,10 @@ class _Evaluation:
                 value = self.run(sub, variables, loc + (key,), aliases)
                 if value is not MISSING:
                     built[key] = value
-            return built
+            if loc:
+                self._remember_common_source(loc, [loc + (key,) for key in spec])
+            # A group whose every field is absent (an optional part the payload leaves out) is absent.
+            return built if built or not loc else MISSING
         if isinstance(spec, list):
             return [self.run(sub, variables, loc + (index,), aliases) for index, sub in enumerate(spec)]
         self._remember(spec, loc, aliases)
@@ -187,6 +190,15 @@ class _Evaluation:
         if head_name in aliases:
             path = aliases[head_name] + head[len(head_name):] + ("." + rest if rest else "")
         self.provenance[loc] = path
+
+    def _remember_common_source(self, loc: tuple, children: list[tuple]) -> None:
+        """A group of fields read from one payload object comes from that object (for "required" errors)."""
+        sources = [self.provenance.get(child) for child in children]
+        if loc in self.provenance or not sources or not all(sources):
+            return
+        parents = {source.rsplit(".", 1)[0] for source in sources if "." in source}
+        if len(parents) == 1 and len(sources) > 1:
+            self.provenance[loc] = parents.pop()
 
     def _run_for_each(self, spec: ForEach, variables: dict, loc: tuple, aliases: dict[str, str]) -> Any:
         self._remember(spec.items, loc, aliases)
@@ -218,7 +230,7 @@ class _MappingFile(BaseModel):
     match: str | None = None
     identity: str = "workflow.id"
     signing_profile: str = "default"
-    example: str | None = None
+    examples: list[str] = Field(default_factory=list)
     context: dict[str, Any]
     metadata: dict[str, str] = Field(default_factory=dict)
 
@@ -233,7 +245,7 @@ class Mapping:
     letter: str
     template: str
     signing_profile: str
-    example: Path | None
+    examples: list[Path]
     match: Expression | None
     identity: Expression
     context: dict
@@ -262,7 +274,7 @@ class Mapping:
             letter=spec.letter,
             template=spec.template,
             signing_profile=spec.signing_profile,
-            example=(path.parent / spec.example) if spec.example else None,
+            examples=[path.parent / example for example in spec.examples],
             match=Expression.compile(spec.match, f"{where}: match") if spec.match else None,
             identity=Expression.compile(spec.identity, f"{where}: identity"),
             context=_compile_spec(spec.context, f"{where}: context"),

@@ -76,6 +76,14 @@ def cmd_verify(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_check(args) -> int:
+    from .check import check
+
+    report = check(_settings(args))
+    print(report.to_text())
+    return 0 if report.ok else 1
+
+
 def cmd_list(args) -> int:
     from .store import LocalStore
 
@@ -117,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--trust", action="append", default=[], metavar="ROOT",
                         help="trusted root certificate (PEM/DER); default: the default signing profile's roots")
     verify.set_defaults(run=cmd_verify)
+
+    checking = commands.add_parser("check", help="lint every mapping and template",
+                                   description="Check every mapping, its template and its example payloads; "
+                                               "exit non-zero on an error.")
+    checking.set_defaults(run=cmd_check)
 
     listing = commands.add_parser("list", help="letters in the store")
     listing.add_argument("--store")

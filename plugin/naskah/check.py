@@ -1,0 +1,107 @@
+"""``naskah check``: lint every mapping and its template before a host's payload ever meets them.
+
+Errors (exit non-zero): a mapping that does not load, a template that does not parse or is missing,
+a variable the template uses that the letter does not provide, an example payload that fails
+validation or fails to render. Warnings: a field the mapping builds that the template never prints.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docxtpl import DocxTemplate
+from jinja2 import TemplateSyntaxError
+
+from .config import Settings
+from .errors import NaskahError
+from .mapping import Mapping
+from .payload import read_payload
+from .render import DRAFT_FOOTER, _ENV, load_template, render_docx
+from .route import route
+from .validate import validate
+
+#: Names a template may use that come from naskah itself, not from the mapping.
+PROVIDED_BY_NASKAH = {"footer"}
+
+
+@dataclass
+class CheckReport:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_text(self) -> str:
+        lines = [f"error: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
+        lines.append(f"{len(self.checked)} mappings checked, {len(self.errors)} errors, {len(self.warnings)} warnings")
+        return "\n".join(lines)
+
+
+def check(settings: Settings) -> CheckReport:
+    report = CheckReport()
+    mappings: dict[str, Mapping] = {}
+    for path in sorted(settings.mappings_dir.glob("*.yaml")):
+        try:
+            mappings[path.stem] = Mapping.load(path)
+        except NaskahError as exc:
+            report.errors.append(str(exc))
+    for mapping in mappings.values():
+        report.checked.append(mapping.name)
+        _check_mapping(mapping, mappings, settings, report)
+    return report
+
+
+def _check_mapping(mapping: Mapping, mappings: dict[str, Mapping], settings: Settings, report: CheckReport) -> None:
+    where = mapping.path.name
+    template_path = settings.templates_dir / mapping.template
+    used = _template_variables(template_path, where, report)
+    if not mapping.examples:
+        report.warnings.append(f"{where}: no example payload, so the letter it builds is not checked")
+    for example in mapping.examples:
+        try:
+            payload = read_payload(example)
+            if route(payload, mappings) is not mapping:
+                report.errors.append(f"{where}: example {example.name} is not routed to this mapping by match rules")
+            letter = validate(mapping.letter, mapping.apply(payload), str(example))
+            context = letter.to_context()
+            mapping.metadata_for(context)
+        except NaskahError as exc:
+            report.errors.append(f"{where}: example {example.name}: {exc}")
+            continue
+        if used is None:
+            continue
+        for name in sorted(used - set(context) - PROVIDED_BY_NASKAH):
+            report.errors.append(f"{template_path.name}: uses {{{{ {name} }}}}, which mapping {where} never provides")
+        try:
+            render_docx(template_path, context | {"footer": DRAFT_FOOTER})
+        except NaskahError as exc:
+            report.errors.append(f"{where}: example {example.name} does not render: {exc}")
+    if used is not None:
+        for name in sorted(set(mapping.context) - used):
+            report.warnings.append(f"{where}: builds '{name}', which {template_path.name} never prints")
+
+
+def _template_variables(path: Path, where: str, report: CheckReport) -> set[str] | None:
+    if not path.is_file():
+        report.errors.append(f"{where}: template {path} does not exist")
+        return None
+    template: DocxTemplate = load_template(path)
+    try:
+        return set(template.get_undeclared_template_variables(_ENV))
+    except TemplateSyntaxError as exc:
+        report.errors.append(f"{path.name}: template syntax error: {exc.message}, near "
+                             f"\"{_text_near(template, exc.lineno)}\"")
+        return None
+
+
+def _text_near(template: DocxTemplate, lineno: int | None) -> str:
+    """The document text around a syntax error: the line number of docxtpl's XML means nothing to staff."""
+    xml = template.patch_xml(template.get_xml())
+    lines = xml.splitlines()
+    line = lines[lineno - 1] if lineno and 0 < lineno <= len(lines) else ""
+    text = re.sub(r"<[^>]+>", "", line)
+    return (text[:120] + "...") if len(text) > 120 else text

@@ -141,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="naskah: %(levelname)s: %(message)s")
+    if not args.verbose:
+        # pyHanko logs a full traceback when a certificate is not trusted; the report already says so.
+        logging.getLogger("pyhanko").setLevel(logging.ERROR)
+        logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
     try:
         return args.run(args)
     except NaskahError as exc:

@@ -1,0 +1,52 @@
+"""Where the signature stamp goes: the template's ``ttd`` bookmark, which LibreOffice exports as the named
+destination ``/ttd`` (its top left corner), so secretariat staff move the stamp by moving the bookmark."""
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+
+from pypdf import PdfReader
+
+log = logging.getLogger("naskah.sign")
+
+DESTINATION = "ttd"
+#: Fallback place, from the last page's bottom right corner, when a template has no ``ttd`` bookmark.
+FALLBACK_MARGIN_RIGHT = 56.7  # 2 cm
+FALLBACK_MARGIN_BOTTOM = 85.0  # 3 cm, above a typical footer
+
+
+@dataclass(frozen=True)
+class StampPlace:
+    """A page index and a box (x1, y1, x2, y2) in whole PDF points from the page's bottom left corner.
+
+    Whole points, because pyHanko's stamp layout computes aspect ratios with ``Fraction`` and fails on floats.
+    """
+
+    page: int
+    box: tuple[float, float, float, float]
+    from_bookmark: bool
+
+
+def locate_stamp(pdf: bytes, width: int, height: int) -> StampPlace:
+    """The stamp box: top left at ``/ttd``, kept inside the page; else the last page's bottom right."""
+    reader = PdfReader(io.BytesIO(pdf))
+    destinations = reader.named_destinations
+    dest = destinations.get("/" + DESTINATION) or destinations.get(DESTINATION)
+    page_index = reader.get_destination_page_number(dest) if dest is not None else -1
+    if dest is not None and page_index >= 0 and dest.left is not None and dest.top is not None:
+        x0, y0, x1, y1 = _page_box(reader, page_index)
+        left = round(min(max(float(dest.left), x0), x1 - width))
+        top = round(max(min(float(dest.top), y1), y0 + height))
+        return StampPlace(page_index, (left, top - height, left + width, top), True)
+    page_index = len(reader.pages) - 1
+    x0, y0, x1, y1 = _page_box(reader, page_index)
+    log.warning("no '%s' bookmark in the letter: the stamp goes to the bottom right of the last page "
+                "(add the bookmark to the template where the signature belongs)", DESTINATION)
+    right, bottom = round(x1 - FALLBACK_MARGIN_RIGHT), round(y0 + FALLBACK_MARGIN_BOTTOM)
+    return StampPlace(page_index, (right - width, bottom, right, bottom + height), False)
+
+
+def _page_box(reader: PdfReader, index: int) -> tuple[float, float, float, float]:
+    box = reader.pages[index].cropbox
+    return float(box.left), float(box.bottom), float(box.right), float(box.top)

@@ -48,16 +48,22 @@ def sample():
     return load
 
 
-def pdftotext(pdf: Path | bytes) -> str:
-    """The letter's text as poppler reads it, layout kept, so a reader's view can be asserted."""
-    args = ["pdftotext", "-layout", "-enc", "UTF-8"]
+def pdftotext(pdf: Path | bytes, layout: bool = False) -> str:
+    """The letter's text as poppler reads it: in reading order (table cells one by one), or with
+    ``layout`` as it stands on the page."""
+    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else [])
     if isinstance(pdf, bytes):
         return subprocess.run(args + ["-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     return subprocess.run(args + [str(pdf), "-"], capture_output=True, check=True).stdout.decode()
 
 
-def pdftotext_pages(pdf: Path) -> list[str]:
-    return pdftotext(pdf).split("\f")[:-1]
+def pdftotext_pages(pdf: Path, layout: bool = False) -> list[str]:
+    return pdftotext(pdf, layout).split("\f")[:-1]
+
+
+def flat(text: str) -> str:
+    """Runs of white space as one space, so that a phrase wrapped over lines still matches."""
+    return " ".join(text.split())
 
 
 def pdfsig(pdf: Path) -> str:

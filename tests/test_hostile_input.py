@@ -11,11 +11,7 @@ import pytest
 from naskah.errors import PayloadError
 from naskah.store import LocalStore
 
-from conftest import pdftotext
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
+from conftest import flat, pdftotext
 
 
 def test_xml_special_characters_print_as_written(naskah, sample):
@@ -24,7 +20,7 @@ def test_xml_special_characters_print_as_written(naskah, sample):
     payload["data"]["untuk"] = ["Menyusun kajian <b>tebal</b> & ringkas ]]> 'kutip'"]
     payload["data"]["perangkat_daerah"]["nama"] = "Badan A & B"
     issued = naskah.issue(payload)
-    text = _flat(pdftotext(issued.pdf_path))
+    text = flat(pdftotext(issued.pdf_path))
     assert "Dra. R.A. \"Sri\" O'Neil & <Partners>" in text
     assert "Menyusun kajian <b>tebal</b> & ringkas ]]> 'kutip'" in text
     assert "BADAN A & B" in text
@@ -35,7 +31,7 @@ def test_template_syntax_in_a_payload_is_printed_not_evaluated(naskah, sample):
     payload["data"]["pegawai"]["nama"] = "{{ 7*7 }} {% for x in range(3) %}X{% endfor %}"
     payload["data"]["untuk"] = ["{{ config }} {{ ''.__class__.__mro__ }}"]
     issued = naskah.issue(payload)
-    text = _flat(pdftotext(issued.pdf_path))
+    text = flat(pdftotext(issued.pdf_path))
     assert "{{ 7*7 }} {% for x in range(3) %}X{% endfor %}" in text
     assert "{{ config }} {{ ''.__class__.__mro__ }}" in text
     assert "49" not in text

@@ -15,7 +15,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko.keys import load_cert_from_pemder
 
-from conftest import EXAMPLES, pdfsig, pdftotext, pdftotext_pages
+from conftest import EXAMPLES, flat, pdfsig, pdftotext, pdftotext_pages
 
 BASE_URL = "https://naskah.example.go.id/v"
 
@@ -69,32 +69,30 @@ def test_team_letter_reads_as_the_malang_format(issued):
                  "sampai dengan tanggal 31 Desember 2023", "Apabila di kemudian hari terdapat kekeliruan",
                  "Ditetapkan di Malang", "27 Juni 2023", "a.n. Kepala Dinas Komunikasi dan Informatika",
                  "Drs. Hendra Wijaya, M.Si.", "NIP 19700412 199503 1 003"):
-        assert text in _flat(letter), text
+        assert text in flat(letter), text
     assert "Lampiran Surat Tugas" in lampiran
     assert "800.1.11.1/0123/35.73.401/2023" in lampiran and "27 Juni 2023" in lampiran
-    assert "Tim Kerja Pengembangan Layanan Aplikasi Persuratan Elektronik" in _flat(lampiran)
+    assert "Tim Kerja Pengembangan Layanan Aplikasi Persuratan Elektronik" in flat(lampiran)
     assert "Kedudukan" in lampiran
 
 
 def test_team_lampiran_has_one_row_per_member_ketua_first(issued, sample):
-    lampiran = _flat(pdftotext_pages(issued["surat_tugas_tim"])[1])
+    lampiran = flat(pdftotext_pages(issued["surat_tugas_tim"])[1])
     members = sample("surat-tugas-tim")["data"]["tim"]["anggota"]
-    positions = []
-    for member in members:
-        assert member["nama"] in lampiran
+    for number, member in enumerate(members, start=1):
         grouped = f"{member['nip'][:8]} {member['nip'][8:14]} {member['nip'][14]} {member['nip'][15:]}"
-        assert grouped in lampiran
-        assert member["jabatan"] in lampiran
-        positions.append(lampiran.index(member["nama"]))
-    assert positions == sorted(positions), "rows in payload order, the Ketua (first in the sample) on top"
-    roles = re.findall(r"\b(Ketua|Anggota)\b", lampiran[lampiran.index(members[0]["nama"]):])
-    assert roles[:5] == ["Ketua", "Anggota", "Anggota", "Anggota", "Anggota"]
+        role = "Ketua" if member["peran"] == "ketua" else "Anggota"
+        row = (f"{number}. {member['nama']} {member['pangkat']} ({member['golongan']}) NIP {grouped} "
+               f"{member['jabatan']} {role}")
+        assert row in lampiran, f"row {number} not found: {row}"
+    assert lampiran.count(" Ketua ") == 1
+    assert f"{len(members) + 1}. " not in lampiran.split("Kedudukan")[1].split("a.n.")[0]
 
 
 def test_individual_letter_is_one_page_naming_the_official(issued):
     pages = pdftotext_pages(issued["surat_tugas_individu"])
     assert len(pages) == 1
-    text = _flat(pages[0])
+    text = flat(pages[0])
     for expected in ("BADAN PERENCANAAN, PENELITIAN DAN PENGEMBANGAN DAERAH", "SURAT TUGAS",
                      "000.1.2.3/0456/35.73.403/2023", "Maria Ulfa, S.E., M.Ec.Dev.", "Penata Muda Tingkat I",
                      "19930521 201801 2 001", "Perencana Ahli Pertama", "3 Juli 2023", "30 September 2023",
@@ -106,7 +104,7 @@ def test_individual_letter_is_one_page_naming_the_official(issued):
 def test_every_page_says_it_was_signed_electronically(issued):
     for path in issued.values():
         for page in pdftotext_pages(path):
-            assert "ditandatangani secara elektronik" in _flat(page)
+            assert "ditandatangani secara elektronik" in flat(page)
 
 
 def test_pyhanko_finds_a_valid_pades_signature_by_the_demo_signer(issued, demo_root):
@@ -134,8 +132,8 @@ def test_pdfsig_independently_finds_the_signature_valid(issued):
 def test_one_changed_byte_breaks_the_signature_for_both_verifiers(issued, demo_root, tmp_path):
     original = issued["surat_tugas_individu"].read_bytes()
     with issued["surat_tugas_individu"].open("rb") as file:
-        start, length = PdfFileReader(file).embedded_signatures[0].byte_range[:2]
-    offset = length // 2  # inside the first signed range, in the page content
+        byte_range = PdfFileReader(file).embedded_signatures[0].byte_range
+    offset = byte_range[0] + byte_range[1] // 2  # inside the first signed range, in the page content
     tampered = bytearray(original)
     tampered[offset] = tampered[offset] ^ 0x01
     bad = tmp_path / "tampered.pdf"
@@ -211,8 +209,3 @@ def test_the_sample_command_issues_every_example(cli_env):
     kinds = re.findall(r"^(?:already issued|issued) (\w+)", result.stdout, re.MULTILINE)
     assert {"surat_tugas_tim", "surat_tugas_individu"} <= set(kinds)
     assert "store:" in result.stderr
-
-
-def _flat(text: str) -> str:
-    """pdftotext -layout keeps columns; join runs of spaces and line breaks for phrase matching."""
-    return re.sub(r"\s+", " ", text)

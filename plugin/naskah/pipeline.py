@@ -16,6 +16,7 @@ from .config import Settings, load_settings
 from .convert import convert_to_pdf
 from .errors import PayloadError, Problem
 from .letters.common import Model
+from .libreoffice_pool import LibreOfficePool
 from .mapping import Mapping, load_mappings
 from .render import DRAFT_FOOTER, render_docx
 from .route import route
@@ -53,8 +54,11 @@ class IssuedLetter:
 
 
 class Naskah:
-    def __init__(self, settings: Settings | None = None):
+    """One naskah installation; pass a started ``LibreOfficePool`` to convert on warm LibreOffice processes."""
+
+    def __init__(self, settings: Settings | None = None, pool: LibreOfficePool | None = None):
         self.settings = settings or load_settings()
+        self.pool = pool
         self.mappings = load_mappings(self.settings.mappings_dir)
         self.store = LocalStore(self.settings.store_path)
 
@@ -122,6 +126,8 @@ class Naskah:
                            prepared.context | {"footer": footer})
 
     def _convert(self, docx: bytes) -> bytes:
+        if self.pool is not None:
+            return self.pool.convert(docx)
         return convert_to_pdf(docx, data_dir=self.settings.data_dir, timeout=self.settings.conversion_timeout,
                               soffice=self.settings.soffice)
 

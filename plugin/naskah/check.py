@@ -98,10 +98,19 @@ def _template_variables(path: Path, where: str, report: CheckReport) -> set[str]
         return None
 
 
+_TAG = re.compile(r"\{\{|\{%")
+_CLOSING = {"{{": "}}", "{%": "%}"}
+
+
 def _text_near(template: DocxTemplate, lineno: int | None) -> str:
-    """The document text around a syntax error: the line number of docxtpl's XML means nothing to staff."""
-    xml = template.patch_xml(template.get_xml())
-    lines = xml.splitlines()
-    line = lines[lineno - 1] if lineno and 0 < lineno <= len(lines) else ""
-    text = re.sub(r"<[^>]+>", "", line)
-    return (text[:120] + "...") if len(text) > 120 else text
+    """The paragraph holding the broken tag: docxtpl's XML line numbers mean nothing to staff."""
+    template.init_docx()
+    paragraphs = ["".join(node.text or "" for node in p.iter() if node.tag.endswith("}t"))
+                  for p in template.docx.element.body.iter() if p.tag.endswith("}p")]
+    for text in paragraphs:
+        openings = [m for m in _TAG.finditer(text)]
+        for index, opening in enumerate(openings):
+            end = openings[index + 1].start() if index + 1 < len(openings) else len(text)
+            if _CLOSING[opening.group()] not in text[opening.end():end]:
+                return text[max(0, opening.start() - 40):end + 40].strip()
+    return "(place not found; check tags split by formatting)"

@@ -14,7 +14,7 @@ from .mapping import MappedLetter
 
 _FRIENDLIER = {
     "missing": "required, missing from the payload",
-    "extra_forbidden": "not a field of this letter (check the mapping)",
+    "extra_forbidden": "not a field of this letter",
 }
 
 
@@ -24,12 +24,19 @@ def validate(letter_kind: str, mapped: MappedLetter, source: str | None = None) 
     try:
         letter = model.model_validate(mapped.fields)
     except ValidationError as exc:
-        problems += [Problem(mapped.payload_field(tuple(error["loc"])), _message(error)) for error in exc.errors()]
+        problems += [Problem(_field(mapped, error), _message(error)) for error in exc.errors()]
         raise PayloadError(_unique(problems), source) from None
     problems += [Problem(mapped.payload_field(loc), message) for loc, message in letter.rule_problems()]
     if problems:
         raise PayloadError(_unique(problems), source)
     return letter
+
+
+def _field(mapped: MappedLetter, error: dict) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":  # the mapping's mistake, not the payload's
+        return "mapping field " + ".".join(str(part) for part in loc)
+    return mapped.payload_field(loc)
 
 
 def _message(error: dict) -> str:

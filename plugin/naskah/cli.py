@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -21,13 +22,16 @@ def _settings(args):
 def cmd_issue(args) -> int:
     from .pipeline import Naskah
 
-    naskah = Naskah(_settings(args))
+    settings = _settings(args)
+    naskah = Naskah(settings)
     sources: list[str] = list(args.payloads)
     if args.examples:
         sources += [str(example) for m in naskah.mappings.values() for example in m.examples]
-    if not sources:
-        print("naskah issue: give one or more payload files, or --examples", file=sys.stderr)
+    if not sources and not args.batch:
+        print("naskah issue: give one or more payload files, --batch DIR_OR_JSONL, or --examples", file=sys.stderr)
         return 2
+    if args.batch:
+        return _issue_batch(naskah, args, sources)
     failures = 0
     for source in sources:
         try:
@@ -37,10 +41,50 @@ def cmd_issue(args) -> int:
             failures += 1
             print(f"refused {source}: {exc}" if not isinstance(exc, PayloadError) else str(exc), file=sys.stderr)
             continue
-        state = "already issued" if issued.reused else "issued"
-        print(f"{state} {issued.letter_kind} {issued.metadata.get('nomor', '')} -> {issued.pdf_path}")
+        _print_issued(issued)
     print(f"store: {naskah.store.directory}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _print_issued(issued) -> None:
+    state = "already issued" if issued.reused else "issued"
+    print(f"{state} {issued.letter_kind} {issued.metadata.get('nomor', '')} -> {issued.pdf_path}")
+
+
+def _issue_batch(naskah, args, sources: list[str]) -> int:
+    """Many letters on warm LibreOffice processes, with a progress bar; every failure listed at the end."""
+    from tqdm import tqdm
+
+    from .batch import issue_batch, read_batch
+    from .libreoffice_pool import LibreOfficePool
+
+    items = [(source, _read_or_error(source)) for source in sources]
+    for batch in args.batch:
+        items += read_batch(batch)
+    settings = naskah.settings
+    size = settings.pool_size or os.cpu_count() or 1
+    bar = tqdm(total=len(items), unit="letter", file=sys.stderr, dynamic_ncols=True,
+               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+    with LibreOfficePool(data_dir=settings.data_dir, size=size, timeout=settings.conversion_timeout,
+                         restart_after=settings.pool_restart_after, soffice=settings.soffice) as pool:
+        naskah.pool = pool
+        result = issue_batch(naskah, items, workers=args.workers or size + 1, progress=lambda _: bar.update())
+    bar.close()
+    for issued in result.issued:
+        _print_issued(issued)
+    for failure in result.failures:
+        print(str(failure), file=sys.stderr)
+    rate = len(items) / result.seconds if result.seconds else 0.0
+    print(f"{len(result.issued)} issued, {len(result.failures)} refused, in {result.seconds:.1f} s "
+          f"({rate:.1f} letters/s); store: {naskah.store.directory}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _read_or_error(source: str):
+    try:
+        return read_payload(source)
+    except PayloadError as exc:
+        return exc
 
 
 def cmd_render(args) -> int:
@@ -108,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--mapping", help="mapping name (default: the one whose match rule accepts the payload)")
     issue.add_argument("--store", help="store folder (default: ~/.local/share/naskah/store)")
     issue.add_argument("--examples", action="store_true", help="also issue every mapping's example payload")
+    issue.add_argument("--batch", action="append", default=[], metavar="DIR_OR_JSONL",
+                       help="issue a folder of *.json payloads or a JSON Lines file, in parallel on warm "
+                            "LibreOffice processes, with a progress bar")
+    issue.add_argument("--workers", type=int, help="parallel letters in a batch (default: pool size + 1)")
     issue.set_defaults(run=cmd_issue)
 
     render = commands.add_parser("render", help="unsigned preview marked DRAFT",

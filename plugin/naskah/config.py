@@ -38,6 +38,9 @@ class Settings(BaseModel):
     )
     conversion_timeout: float = Field(default=120.0, gt=0, description="seconds before soffice is killed")
     soffice: str = Field(default="soffice", description="LibreOffice executable")
+    pool_size: int | None = Field(default=None, ge=1, le=64,
+                                  description="warm LibreOffice processes for batches; default: number of cores")
+    pool_restart_after: int = Field(default=200, ge=1, description="conversions before a warm process is renewed")
 
     @property
     def store_path(self) -> Path:

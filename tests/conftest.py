@@ -13,6 +13,9 @@ import pytest
 from naskah.config import SOURCE_ROOT, load_settings
 from naskah.pipeline import Naskah
 
+# the signing tests' fixtures: PDF/A letters, the certomancer test PKI served on 127.0.0.1
+pytest_plugins = ("pki_fixtures",)
+
 EXAMPLES = SOURCE_ROOT / "mappings" / "examples" / "host-eoffice"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-import json
 import re
 import stat
 import subprocess
@@ -30,47 +29,12 @@ from conftest import pdfsig
 URL = "https://naskah.example.go.id/v/01HTESTLETTER"
 SIGNER = dict(signer_name="Drs. Hendra Wijaya, M.Si.",
               signer_title="a.n. Kepala Dinas Komunikasi dan Informatika Kepala Bidang Aplikasi Informatika")
-EXPORT = "pdf:writer_pdf_Export:" + json.dumps({
-    "SelectPdfVersion": {"type": "long", "value": "2"},
-    "ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"},
-})
-
-
-def _docx(path: Path, bookmark: bool) -> None:
-    from docx import Document
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    doc = Document()
-    doc.add_paragraph("SURAT TUGAS")
-    for number in range(1, 6):
-        doc.add_paragraph(f"Paragraf isi nomor {number}.")
-    doc.add_paragraph("Kepala Dinas Komunikasi dan Informatika,")
-    place = doc.add_paragraph()
-    if bookmark:
-        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
-        start.set(qn("w:id"), "0")
-        start.set(qn("w:name"), "ttd")
-        end.set(qn("w:id"), "0")
-        place._p.append(start)
-        place._p.append(end)
-    for _ in range(7):
-        doc.add_paragraph("")
-    doc.add_paragraph("Drs. Hendra Wijaya, M.Si.")
-    doc.save(path)
 
 
 @pytest.fixture(scope="session")
-def letters(tmp_path_factory) -> dict[str, bytes]:
-    """Two PDF/A-2b letters from LibreOffice, one soffice run: with and without the `ttd` bookmark."""
-    folder = tmp_path_factory.mktemp("letters")
-    _docx(folder / "with_ttd.docx", bookmark=True)
-    _docx(folder / "without_ttd.docx", bookmark=False)
-    profile = folder / "lo-profile"
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to", EXPORT,
-                    "--outdir", str(folder), str(folder / "with_ttd.docx"), str(folder / "without_ttd.docx")],
-                   check=True, capture_output=True, timeout=180)
-    return {name: (folder / f"{name}.pdf").read_bytes() for name in ("with_ttd", "without_ttd")}
+def letters(pdfa_letters) -> dict[str, bytes]:
+    """PDF/A-2b letters from LibreOffice, with and without the `ttd` bookmark (tests/pki_fixtures.py)."""
+    return pdfa_letters
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +102,16 @@ def _profile_dir(tmp_path: Path, text: str) -> object:
 @pytest.mark.parametrize("text, expected", [
     ("key: [unclosed", "not valid YAML"),
     ("colour: red\n", "colour: Extra inputs are not permitted"),
-    ("level: B-LT\n", "B-LT is not yet supported"),
+    ("level: B-LT\n", "PAdES B-LT needs a time-stamping authority: set tsa.url"),
+    ("level: B-LT\ntsa: {url: 'http://127.0.0.1:9/tsa'}\nkey: {path: nowhere.p12}\n", "B-LT needs trust_roots"),
     ("level: X\n", "unknown PAdES level"),
+    ("tsa: {url: 'ftp://tsa'}\n", "tsa.url"),
+    ("key: {source: pkcs11, module: /nowhere.so, key_label: k, pin_env: P}\n", "name the token"),
+    ("key: {source: pkcs11, module: /nowhere.so, token_label: t, key_label: k, pin_env: P}\n",
+     "PKCS#11 module /nowhere.so does not exist"),
+    ("key: {source: bsre, url: 'https://esign', nik: '123', passphrase_env: P}\n", "key.nik"),
+    ("key: {source: smartcard}\n", "key"),
+    ("certify: maybe\n", "certify"),
     ("key: {path: nowhere.p12}\n", "nowhere.p12 does not exist"),
     ("stamp: {width: 200.5}\n", "stamp.width"),
 ])

@@ -1,15 +1,16 @@
-"""Signing profiles: ``signing/profiles/NAME.yaml`` says which key signs, at which PAdES level, with which stamp.
+"""Signing profiles: ``signing/profiles/NAME.yaml`` says which key signs, at which PAdES level, with which
+time-stamping authority, trust roots and stamp, and whether the signature certifies the letter (DocMDP).
 
-A profile names where the key's password is (an environment variable), never the password itself.
+A profile names where each secret is (an environment variable), never the secret itself.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..config import Settings
 from ..errors import ConfigError
@@ -17,18 +18,24 @@ from .demo_key import ensure_demo_key
 
 NOTO_SANS = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
 DEFAULT_FOOTER = "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik."
-SUPPORTED_LEVELS = ("B-B",)
-LATER_LEVELS = ("B-T", "B-LT", "B-LTA")
+SUPPORTED_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
-class KeySpec(BaseModel):
-    """Where the signing key is. An empty ``path`` means the demo key (letters signed with it are not valid)."""
+def level_rank(level: str) -> int:
+    """B-B 0, B-T 1, B-LT 2, B-LTA 3: each level includes the ones before it."""
+    return SUPPORTED_LEVELS.index(level)
+
+
+class Pkcs12Key(BaseModel):
+    """A PKCS#12 file. An empty ``path`` means the demo key (letters signed with it are not valid)."""
 
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["pkcs12"] = "pkcs12"
     path: Path | None = None
-    password_env: str | None = Field(default=None, description="environment variable holding the password")
+    password_env: str | None = Field(default=None, pattern=ENV_NAME,
+                                     description="environment variable holding the password")
 
     @field_validator("path", mode="before")
     @classmethod
@@ -36,11 +43,65 @@ class KeySpec(BaseModel):
         return None if value in ("", None) else value
 
 
-class StampSpec(BaseModel):
-    """The visible stamp: a QR code with the signer's name, at the template's ``ttd`` bookmark."""
+class Pkcs11Key(BaseModel):
+    """A key on a PKCS#11 token (an HSM, a smart card; SoftHSM2 in the tests). The PIN comes from ``pin_env``."""
 
     model_config = ConfigDict(extra="forbid")
 
+    source: Literal["pkcs11"]
+    module: Path = Field(description="the token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")
+    token_label: str | None = None
+    slot: int | None = Field(default=None, ge=0)
+    key_label: str
+    cert_label: str | None = Field(default=None, description="default: the key's label")
+    pin_env: str = Field(pattern=ENV_NAME, description="environment variable holding the user PIN")
+
+    @model_validator(mode="after")
+    def _token_or_slot(self):
+        if self.token_label is None and self.slot is None:
+            raise ValueError("name the token: token_label or slot")
+        return self
+
+
+class BsreKey(BaseModel):
+    """The remote signing service (BSrE Esign Client Service v1) through the agency's own connector.
+
+    The official's key stays with the service; ``nik`` names the official, the passphrase comes from
+    ``passphrase_env`` and the connector's HTTP basic-auth password from ``password_env``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["bsre"]
+    url: str = Field(pattern=r"^https?://", description="base URL of the agency's Esign Client Service")
+    nik: str = Field(pattern=r"^[0-9]{16}$", description="the official's NIK (16 digits)")
+    passphrase_env: str = Field(pattern=ENV_NAME)
+    username: str | None = None
+    password_env: str | None = Field(default=None, pattern=ENV_NAME)
+    timeout: float = Field(default=60, gt=0, description="seconds per HTTP call")
+
+
+KeySpec = Annotated[Union[Pkcs12Key, Pkcs11Key, BsreKey], Field(discriminator="source")]
+
+
+class TsaSpec(BaseModel):
+    """The RFC 3161 time-stamping authority for B-T and above (signature and document timestamps)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://")
+    timeout: float = Field(default=30, gt=0)
+    username: str | None = None
+    password_env: str | None = Field(default=None, pattern=ENV_NAME)
+
+
+class StampSpec(BaseModel):
+    """The visible stamp, placed at the template's bookmark ``anchor``: a QR code (optional) and the signer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    anchor: str = Field(default="ttd", pattern=r"^[A-Za-z0-9_-]+$", description="bookmark in the template")
+    qr: bool = True
     font: Path = NOTO_SANS
     # whole points: pyHanko's stamp layout fails on fractional sizes
     font_size: int = Field(default=7, gt=0)
@@ -49,16 +110,19 @@ class StampSpec(BaseModel):
 
 
 class SigningProfile(BaseModel):
-    """One signing profile. After :func:`load_profile`, ``key.path`` and ``trust_roots`` are absolute."""
+    """One signing profile. After :func:`load_profile`, paths are absolute and the named variables are set."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = "default"
-    key: KeySpec = KeySpec()
+    key: KeySpec = Pkcs12Key()
     level: str = "B-B"
+    tsa: TsaSpec | None = None
+    trust_roots: list[Path] = []
+    certify: bool = Field(default=False, description="a certification (DocMDP) signature; it must be the first")
+    docmdp: Literal["no-changes", "form-filling", "annotations"] = "form-filling"
     stamp: StampSpec = StampSpec()
     footer: str = DEFAULT_FOOTER
-    trust_roots: list[Path] = []
     field_name: str = Field(default="Tanda_Tangan", pattern=r"^[A-Za-z0-9_-]+$")
     _demo: bool = PrivateAttr(default=False)
 
@@ -67,21 +131,38 @@ class SigningProfile(BaseModel):
         """True when no key was configured and the demo key (not valid) signs."""
         return self._demo
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pkcs12_by_default(cls, raw):
+        # profiles written before other key sources existed name no source
+        if isinstance(raw, dict) and isinstance(raw.get("key"), dict) and "source" not in raw["key"]:
+            raw = dict(raw, key=dict(raw["key"], source="pkcs12"))
+        return raw
+
     @field_validator("level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        if value in LATER_LEVELS:
-            raise ValueError(f"PAdES level {value} is not yet supported; use one of {', '.join(SUPPORTED_LEVELS)}")
         if value not in SUPPORTED_LEVELS:
             raise ValueError(f"unknown PAdES level {value!r}; supported: {', '.join(SUPPORTED_LEVELS)}")
         return value
 
+    @model_validator(mode="after")
+    def _level_needs(self):
+        if level_rank(self.level) >= 1 and self.tsa is None:
+            raise ValueError(f"PAdES {self.level} needs a time-stamping authority: set tsa.url")
+        if level_rank(self.level) >= 2 and not self.trust_roots and not self._demo_key_configured():
+            raise ValueError(f"PAdES {self.level} needs trust_roots: the chain whose revocation data is embedded")
+        return self
+
+    def _demo_key_configured(self) -> bool:
+        return isinstance(self.key, Pkcs12Key) and self.key.path is None
+
 
 def load_profile(name: str, settings: Settings) -> SigningProfile:
-    """Read ``signing/profiles/NAME.yaml``, resolve its paths and check that the files it names exist.
+    """Read ``signing/profiles/NAME.yaml``, resolve its paths and check that what it names exists.
 
     With no key path the demo key is made (once) in ``settings.data_dir`` and its root becomes the trust root.
-    The password itself is read only when the key is loaded (:func:`naskah.sign.signer.load_signer`).
+    Secrets themselves are read only when they are used (:mod:`naskah.sign.keys`, :mod:`naskah.sign.bsre`).
     """
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise ConfigError(f"invalid signing profile name {name!r}")
@@ -104,9 +185,14 @@ def load_profile(name: str, settings: Settings) -> SigningProfile:
         profile = SigningProfile.model_validate(raw)
     except ValidationError as exc:
         # input values are left out of the message: a misplaced password must not be echoed
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_location(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"signing profile {path} is invalid: {problems}") from None
     return _resolve(profile, signing_dir, Path(settings.data_dir), path)
+
+
+def _location(loc: tuple) -> str:
+    # pydantic puts the union member's tag ("pkcs11") into the location of a discriminated union's errors
+    return ".".join(str(part) for part in loc if part not in ("pkcs12", "pkcs11", "bsre"))
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -121,21 +207,34 @@ def _resolve(profile: SigningProfile, signing_dir: Path, data_dir: Path, source:
         p = p.expanduser()
         return p if p.is_absolute() else signing_dir / p
 
+    def require_env(variable: str | None, what: str) -> None:
+        if variable and variable not in os.environ:
+            raise ConfigError(f"signing profile {source}: environment variable {variable} ({what}) is not set")
+
     roots = [absolute(root) for root in profile.trust_roots]
     key = profile.key
-    if key.path is None:
-        key_path, root_path, _ = ensure_demo_key(data_dir)
-        key = key.model_copy(update={"path": key_path, "password_env": None})
-        roots = roots or [root_path]
-        demo = True
+    demo = False
+    if isinstance(key, Pkcs12Key):
+        if key.path is None:
+            key_path, root_path, _ = ensure_demo_key(data_dir)
+            key = key.model_copy(update={"path": key_path, "password_env": None})
+            roots = roots or [root_path]
+            demo = True
+        else:
+            key = key.model_copy(update={"path": absolute(key.path)})
+            if not key.path.is_file():
+                raise ConfigError(f"signing profile {source}: key file {key.path} does not exist")
+            require_env(key.password_env, "the key's password")
+    elif isinstance(key, Pkcs11Key):
+        key = key.model_copy(update={"module": absolute(key.module)})
+        if not key.module.is_file():
+            raise ConfigError(f"signing profile {source}: PKCS#11 module {key.module} does not exist")
+        require_env(key.pin_env, "the token's PIN")
     else:
-        key = key.model_copy(update={"path": absolute(key.path)})
-        if not key.path.is_file():
-            raise ConfigError(f"signing profile {source}: key file {key.path} does not exist")
-        if key.password_env and key.password_env not in os.environ:
-            raise ConfigError(f"signing profile {source}: environment variable {key.password_env} "
-                              f"(the key's password) is not set")
-        demo = False
+        require_env(key.passphrase_env, "the signer's BSrE passphrase")
+        require_env(key.password_env, "the connector's password")
+    if profile.tsa is not None:
+        require_env(profile.tsa.password_env, "the TSA's password")
     for root in roots:
         if not root.is_file():
             raise ConfigError(f"signing profile {source}: trust root {root} does not exist")

@@ -1,31 +1,39 @@
-"""PAdES signing with pyHanko: a visible QR stamp at the ``ttd`` bookmark, added as an incremental update.
+"""PAdES signing with pyHanko, B-B to B-LTA: a visible stamp at the template's bookmark, added as incremental
+updates so LibreOffice's PDF/A-2b bytes (and its XMP ``pdfaid``) stay untouched.
 
-The incremental update leaves LibreOffice's PDF/A-2b bytes (and its XMP ``pdfaid``) untouched; the stamp font
-is embedded (Noto Sans: pyHanko's default Courier is not embedded, which PDF/A forbids).
+The signer's certificate is validated before signing whenever the profile has trust roots, with revocation
+checking in hard-fail mode: an expired or revoked certificate, or an unreachable OCSP responder or CRL
+repository, is a :class:`SigningError`. After signing, the level is read back from the file
+(:mod:`naskah.sign.levels`) and a letter that falls short of its profile's level is refused, so a TSA or OCSP
+outage never yields a silently weaker signature.
 
-:func:`sign_pdf` is synchronous (pyHanko runs its own event loop inside): call it from plain threads, and from
-async code through ``await asyncio.to_thread(sign_pdf, ...)``, never directly inside a running event loop.
+The functions here are synchronous (pyHanko runs its own event loop inside): call them from plain threads, and
+from async code through ``await asyncio.to_thread(sign_pdf, ...)``, never directly inside a running loop.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
 import textwrap
 import threading
-from pathlib import Path
+from dataclasses import dataclass
 
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
-from pyhanko.stamp import QRStampStyle
+from pyhanko.stamp import QRStampStyle, TextStampStyle
 
 from ..errors import SigningError
-from .profile import SigningProfile
+from .keys import load_signer, signer_lock
+from .levels import at_least, find_level
+from .profile import BsreKey, SigningProfile, level_rank
 from .stamp import locate_stamp
 
 log = logging.getLogger("naskah.sign")
@@ -34,100 +42,226 @@ if logging.getLogger("fontTools").level == logging.NOTSET:
     logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 STAMP_TEXT = "Ditandatangani secara elektronik oleh:\n%(signer_title)s\n%(signer_name)s\n%(ts)s"
+PARAF_TEXT = "Paraf elektronik:\n%(signer_title)s\n%(signer_name)s\n%(ts)s"
 TIMESTAMP_FORMAT = "%d-%m-%Y %H:%M:%S %Z"
 WRAP = 38  # characters per stamp line before a long title is wrapped (pyHanko does not wrap)
+_DOCMDP = {"no-changes": fields.MDPPerm.NO_CHANGES, "form-filling": fields.MDPPerm.FILL_FORMS,
+           "annotations": fields.MDPPerm.ANNOTATE}
 
-_signers: dict[tuple[Path, int], signers.SimpleSigner] = {}
-_signers_lock = threading.Lock()
 _warned_demo = threading.Event()
 
 
-def load_signer(profile: SigningProfile) -> signers.SimpleSigner:
-    """The profile's key, loaded once per file version (path, mtime) in this process.
+@dataclass(frozen=True)
+class Signatory:
+    """One person signing a letter: the profile (key, level, stamp) and what the stamp says."""
 
-    The password is read from the environment variable the profile names; it never reaches a message.
-    """
-    path = Path(profile.key.path)  # absolute after load_profile
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise SigningError(f"cannot read the signing key {path}: {exc.strerror}") from None
-    cache_key = (path, stat.st_mtime_ns)
-    with _signers_lock:
-        cached = _signers.get(cache_key)
-        if cached is not None:
-            return cached
-        passphrase = None
-        if profile.key.password_env:
-            value = os.environ.get(profile.key.password_env)
-            if value is None:
-                raise SigningError(f"the signing key's password variable {profile.key.password_env} is not set")
-            passphrase = value.encode("utf-8")
-        try:
-            signer = signers.SimpleSigner.load_pkcs12_data(path.read_bytes(), other_certs=(), passphrase=passphrase)
-        except OSError as exc:
-            raise SigningError(f"cannot read the signing key {path}: {exc.strerror}") from None
-        except Exception:  # cryptography says "invalid password or PKCS12 data"; keep its details out
-            where = f"the password in {profile.key.password_env}" if profile.key.password_env else "no password"
-            raise SigningError(f"cannot open the PKCS#12 signing key {path} with {where}: "
-                               f"wrong password or not a PKCS#12 file") from None
-        for old in [key for key in _signers if key[0] == path]:
-            del _signers[old]
-        _signers[cache_key] = signer
-        return signer
+    profile: SigningProfile
+    signer_name: str
+    signer_title: str = ""
+    reason: str | None = None
 
 
-def stamp_style(profile: SigningProfile) -> QRStampStyle:
-    """The QR stamp with the profile's embedded font; the text leaves room for wrapped titles."""
-    size = profile.stamp.font_size
-    font = GlyphAccumulatorFactory(str(profile.stamp.font), font_size=size)
-    return QRStampStyle(
-        stamp_text=STAMP_TEXT,
-        text_box_style=TextBoxStyle(font=font, font_size=size, leading=round(size * 1.25)),
-        timestamp_format=TIMESTAMP_FORMAT,
-        border_width=2,  # pyHanko strokes on the box edge, so half of it is clipped: 1 pt shows
-        innsep=3,
-    )
-
-
-def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str, signer_name: str, signer_title: str,
-             location: str | None = None, reason: str | None = None) -> bytes:
-    """Sign ``pdf`` (PAdES baseline B-B) with a visible stamp whose QR code encodes ``verification_url``."""
+def refuse_event_loop(what: str = "sign_pdf") -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        pass
-    else:
-        raise SigningError("sign_pdf is synchronous and cannot run inside an event loop; "
-                           "call it with `await asyncio.to_thread(sign_pdf, ...)`")
-    if profile.level != "B-B":
-        raise SigningError(f"PAdES level {profile.level} is not yet supported")
-    signer = load_signer(profile)
+        return
+    raise SigningError(f"{what} is synchronous and cannot run inside an event loop; "
+                       f"call it with `await asyncio.to_thread({what}, ...)`")
+
+
+def stamp_style(profile: SigningProfile):
+    """The QR stamp (or, for a paraf, a text stamp) with the profile's embedded font."""
+    size = profile.stamp.font_size
+    font = GlyphAccumulatorFactory(str(profile.stamp.font), font_size=size)
+    common = dict(
+        text_box_style=TextBoxStyle(font=font, font_size=size, leading=round(size * 1.25)),
+        timestamp_format=TIMESTAMP_FORMAT,
+        border_width=2,  # pyHanko strokes on the box edge, so half of it is clipped: 1 pt shows
+    )
+    if profile.stamp.qr:
+        return QRStampStyle(stamp_text=STAMP_TEXT, innsep=3, **common)
+    return TextStampStyle(stamp_text=PARAF_TEXT, **common)
+
+
+def validation_context(profile: SigningProfile):
+    """Trust only the profile's roots; fetch revocation data and fail hard when it cannot be had."""
+    from pyhanko.keys import load_certs_from_pemder
+    from pyhanko_certvalidator import ValidationContext
+
     try:
-        place = locate_stamp(pdf, profile.stamp.width, profile.stamp.height)
+        roots = list(load_certs_from_pemder([str(root) for root in profile.trust_roots]))
+    except Exception as exc:
+        raise SigningError(f"cannot read the trust roots of signing profile {profile.name}: "
+                           f"{type(exc).__name__}: {exc}") from None
+    return ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail")
+
+
+def timestamper(profile: SigningProfile):
+    """The profile's TSA client (pyHanko's aiohttp client: real HTTP, with the profile's timeout)."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    tsa = profile.tsa
+    if tsa is None:
+        return None
+    auth = None
+    if tsa.username:
+        password = os.environ.get(tsa.password_env or "", "")
+        auth = (tsa.username, password)
+    return HTTPTimeStamper(tsa.url, timeout=tsa.timeout, auth=auth)
+
+
+def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | None = None, signer_name: str,
+             signer_title: str, location: str | None = None, reason: str | None = None,
+             field_name: str | None = None) -> bytes:
+    """Sign ``pdf`` at the profile's PAdES level with a visible stamp whose QR code encodes ``verification_url``.
+
+    The stamp goes into the empty signature field ``field_name`` (default: the profile's) when the letter has
+    one (see :func:`add_signature_fields`), else into a new field at the profile's bookmark.
+    """
+    refuse_event_loop()
+    if profile.stamp.qr and not verification_url:
+        raise SigningError("the stamp's QR code needs the letter's verification URL")
+    if isinstance(profile.key, BsreKey):
+        from .bsre import sign_remote
+
+        return sign_remote(pdf, profile, verification_url=verification_url, location=location, reason=reason,
+                           field_name=field_name or profile.field_name)
+    signer = load_signer(profile)
+    name = field_name or profile.field_name
+    try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        existing = {fq_name: value is not None for fq_name, value, _ in fields.enumerate_sig_fields(writer.prev)}
+        place = None if name in existing else locate_stamp(pdf, profile.stamp.width, profile.stamp.height,
+                                                           anchor=profile.stamp.anchor)
     except Exception as exc:
         raise SigningError(f"the PDF to sign cannot be read: {type(exc).__name__}: {exc}") from None
+    if existing.get(name):
+        raise SigningError(f"the signature field {name} is already signed")
+    rank = level_rank(profile.level)
+    certify = profile.certify
+    if certify and any(existing.values()):
+        raise SigningError(f"signing profile {profile.name} certifies (DocMDP), but the letter is already signed: "
+                           f"a certifying signature must be the first one")
+    context = validation_context(profile) if profile.trust_roots else None
     meta = signers.PdfSignatureMetadata(
-        field_name=profile.field_name, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
-        location=location, reason=reason,
+        field_name=name, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+        location=location, reason=reason, certify=certify, docmdp_permissions=_DOCMDP[profile.docmdp],
+        validation_context=context, embed_validation_info=rank >= 2, use_pades_lta=rank >= 3,
     )
-    field = fields.SigFieldSpec(sig_field_name=profile.field_name, on_page=place.page, box=place.box)
-    pdf_signer = signers.PdfSigner(meta, signer, stamp_style=stamp_style(profile), new_field_spec=field)
-    params = {"url": verification_url, "signer_name": _wrap(signer_name), "signer_title": _wrap(signer_title)}
+    new_field = None if place is None else fields.SigFieldSpec(sig_field_name=name, on_page=place.page, box=place.box)
+    pdf_signer = signers.PdfSigner(meta, signer, timestamper=timestamper(profile) if rank >= 1 else None,
+                                   stamp_style=stamp_style(profile), new_field_spec=new_field)
+    params = {"signer_name": _wrap(signer_name), "signer_title": _wrap(signer_title)}
+    if profile.stamp.qr:
+        params["url"] = verification_url
+    lock = signer_lock(profile) or contextlib.nullcontext()
     try:
         _match_producer(writer)
-        out = pdf_signer.sign_pdf(writer, appearance_text_params=params)
+        with lock:
+            out = pdf_signer.sign_pdf(writer, appearance_text_params=params).getvalue()
     except Exception as exc:
-        raise SigningError(f"pyHanko could not sign the letter: {type(exc).__name__}: {exc}") from None
+        raise SigningError(explain(exc, profile)) from None
     if writer.output_version >= (2, 0):
         # pyHanko declares PDF 2.0 (ISO/TS 32002) for ECDSA/EdDSA keys and SHA-3; PDF/A-2 is PDF 1.7 based
         raise SigningError("the signature made the letter a PDF 2.0 file, which is not PDF/A-2b: "
                            "use an RSA signing key with SHA-256")
+    require_level(out, name, profile.level)
     if profile.uses_demo_key and not _warned_demo.is_set():
         _warned_demo.set()
         log.warning("letters are signed with the DEMO key: their signatures are NOT VALID")
+    return out
+
+
+def require_level(pdf: bytes, field_name: str, level: str) -> None:
+    """Refuse a signed letter whose signature in ``field_name`` falls short of ``level``."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    embedded = next((sig for sig in reader.embedded_regular_signatures if sig.field_name == field_name), None)
+    if embedded is None:
+        raise SigningError(f"the signed letter has no signature in field {field_name}")
+    findings = find_level(reader, embedded)
+    if not at_least(findings.level, level):
+        raise SigningError(f"the signature reached only PAdES {findings.level or 'nothing'}, not {level}: "
+                           + "; ".join(findings.missing))
+
+
+def add_signature_fields(pdf: bytes, profiles: list[tuple[str, SigningProfile]]) -> bytes:
+    """Create empty signature fields, each at its profile's bookmark, in one incremental update.
+
+    Fields must exist before a certifying signature: afterwards DocMDP allows filling them, not adding them.
+    """
+    refuse_event_loop("add_signature_fields")
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        existing = {fq_name for fq_name, _, _ in fields.enumerate_sig_fields(writer.prev)}
+        for name, profile in profiles:
+            if name in existing:
+                continue
+            place = locate_stamp(pdf, profile.stamp.width, profile.stamp.height, anchor=profile.stamp.anchor)
+            fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name, on_page=place.page,
+                                                                      box=place.box))
+        _match_producer(writer)
+        out = io.BytesIO()
+        writer.write(out)
+    except SigningError:
+        raise
+    except Exception as exc:
+        raise SigningError(f"cannot add signature fields: {type(exc).__name__}: {exc}") from None
     return out.getvalue()
+
+
+def sign_letter(pdf: bytes, signatories: list[Signatory], *, verification_url: str,
+                location: str | None = None) -> bytes:
+    """Several signatures on one letter, in order (e.g. the verifier's paraf, then the official's signature).
+
+    Every field is created first, in one update, so that a certifying first signature still lets the later
+    ones sign; each signature is then made at its own profile's level.
+    """
+    names = [s.profile.field_name for s in signatories]
+    if len(set(names)) != len(names):
+        raise SigningError(f"two signatories use the same signature field: {', '.join(names)}")
+    for later in signatories[1:]:
+        if later.profile.certify:
+            raise SigningError(f"signing profile {later.profile.name} certifies (DocMDP) but does not sign first: "
+                               f"only the first signature may certify")
+    out = add_signature_fields(pdf, [(s.profile.field_name, s.profile) for s in signatories])
+    for signatory in signatories:
+        out = sign_pdf(out, signatory.profile, verification_url=verification_url, signer_name=signatory.signer_name,
+                       signer_title=signatory.signer_title, location=location, reason=signatory.reason)
+    return out
+
+
+def explain(exc: BaseException, profile: SigningProfile) -> str:
+    """A clear reason for a pyHanko failure, from the innermost cause that says what went wrong."""
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko_certvalidator import errors as cv
+
+    chain = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    tsa = profile.tsa.url if profile.tsa else "?"
+    for error in chain:
+        text = str(error).strip()
+        if isinstance(error, cv.RevokedError):
+            return f"the signer's certificate is revoked: {text}"
+        if isinstance(error, cv.ExpiredError):
+            return f"the signer's certificate has expired: {text}"
+        if isinstance(error, cv.NotYetValidError):
+            return f"the signer's certificate is not valid yet: {text}"
+        if isinstance(error, cv.InsufficientRevinfoError):
+            return (f"the revocation status could not be established (OCSP responder or CRL repository "
+                    f"unreachable?): {text}")
+        if isinstance(error, cv.PathBuildingError):
+            return f"the signer's certificate does not chain to the trust roots of profile {profile.name}: {text}"
+        if isinstance(error, cv.PathValidationError):
+            return f"the signer's certificate is not valid: {text}"
+        if isinstance(error, TimestampRequestError):
+            cause = error.__cause__
+            detail = f"{type(cause).__name__}: {cause}" if cause is not None else text
+            return f"the time-stamping authority {tsa} did not give a timestamp: {detail}"
+    return f"pyHanko could not sign the letter: {type(exc).__name__}: {exc}"
 
 
 def _match_producer(writer: IncrementalPdfFileWriter) -> None:
@@ -139,8 +273,9 @@ def _match_producer(writer: IncrementalPdfFileWriter) -> None:
     info_ref = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
     if isinstance(info_ref, generic.IndirectObject):
         info = info_ref.get_object()
-        info["/Producer"] = generic.TextStringObject(VENDOR)
-        writer.mark_update(info_ref)
+        if info.get("/Producer") != VENDOR:
+            info["/Producer"] = generic.TextStringObject(VENDOR)
+            writer.mark_update(info_ref)
 
 
 def _wrap(text: str) -> str:

@@ -11,8 +11,10 @@ from pypdf import PdfReader
 log = logging.getLogger("naskah.sign")
 
 DESTINATION = "ttd"
-#: Fallback place, from the last page's bottom right corner, when a template has no ``ttd`` bookmark.
+#: Fallback place, from the last page's bottom right corner (the signature) or bottom left corner (any other
+#: stamp, such as a paraf), when a template lacks the bookmark.
 FALLBACK_MARGIN_RIGHT = 56.7  # 2 cm
+FALLBACK_MARGIN_LEFT = 56.7
 FALLBACK_MARGIN_BOTTOM = 85.0  # 3 cm, above a typical footer
 
 
@@ -28,11 +30,11 @@ class StampPlace:
     from_bookmark: bool
 
 
-def locate_stamp(pdf: bytes, width: int, height: int) -> StampPlace:
-    """The stamp box: top left at ``/ttd``, kept inside the page; else the last page's bottom right."""
+def locate_stamp(pdf: bytes, width: int, height: int, anchor: str = DESTINATION) -> StampPlace:
+    """The stamp box: top left at the bookmark ``anchor``, kept inside the page; else a corner of the last page."""
     reader = PdfReader(io.BytesIO(pdf))
     destinations = reader.named_destinations
-    dest = destinations.get("/" + DESTINATION) or destinations.get(DESTINATION)
+    dest = destinations.get("/" + anchor) or destinations.get(anchor)
     page_index = reader.get_destination_page_number(dest) if dest is not None else -1
     if dest is not None and page_index >= 0 and dest.left is not None and dest.top is not None:
         x0, y0, x1, y1 = _page_box(reader, page_index)
@@ -41,10 +43,15 @@ def locate_stamp(pdf: bytes, width: int, height: int) -> StampPlace:
         return StampPlace(page_index, (left, top - height, left + width, top), True)
     page_index = len(reader.pages) - 1
     x0, y0, x1, y1 = _page_box(reader, page_index)
-    log.warning("no '%s' bookmark in the letter: the stamp goes to the bottom right of the last page "
-                "(add the bookmark to the template where the signature belongs)", DESTINATION)
-    right, bottom = round(x1 - FALLBACK_MARGIN_RIGHT), round(y0 + FALLBACK_MARGIN_BOTTOM)
-    return StampPlace(page_index, (right - width, bottom, right, bottom + height), False)
+    bottom = round(y0 + FALLBACK_MARGIN_BOTTOM)
+    if anchor == DESTINATION:
+        log.warning("no '%s' bookmark in the letter: the stamp goes to the bottom right of the last page "
+                    "(add the bookmark to the template where the signature belongs)", anchor)
+        right = round(x1 - FALLBACK_MARGIN_RIGHT)
+        return StampPlace(page_index, (right - width, bottom, right, bottom + height), False)
+    log.warning("no '%s' bookmark in the letter: that stamp goes to the bottom left of the last page", anchor)
+    left = round(x0 + FALLBACK_MARGIN_LEFT)
+    return StampPlace(page_index, (left, bottom, left + width, bottom + height), False)
 
 
 def _page_box(reader: PdfReader, index: int) -> tuple[float, float, float, float]:

@@ -1,0 +1,129 @@
+"""Fixtures for the signing tests (a pytest plugin, named in tests/conftest.py's ``pytest_plugins``):
+
+* ``pdfa_letters``: PDF/A-2b letters made by LibreOffice from small DOCX files (with a ``ttd`` bookmark,
+  without one, and with both ``paraf`` and ``ttd``), one soffice run per session;
+* ``test_pki``: the certomancer test PKI (tests/pki.py), served by ``certomancer animate`` on 127.0.0.1 for
+  the whole session; started on first use only, so test runs that do not sign at B-T and above never pay;
+* ``pki_profile``: writes and loads a signing profile that signs with a test PKI key at a given level.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from naskah.config import load_settings
+from naskah.sign import load_profile
+
+from pki import P12_PASSWORD, LocalPki
+
+P12_ENV = "NASKAH_TEST_PKI_P12_PASSWORD"
+EXPORT = "pdf:writer_pdf_Export:" + json.dumps({
+    "SelectPdfVersion": {"type": "long", "value": "2"},
+    "ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"},
+})
+
+
+def _bookmark(paragraph, name: str, number: int) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end.set(qn("w:id"), str(number))
+    paragraph._p.append(start)
+    paragraph._p.append(end)
+
+
+def _docx(path: Path, bookmarks: tuple[str, ...]) -> None:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("SURAT TUGAS")
+    for number in range(1, 6):
+        doc.add_paragraph(f"Paragraf isi nomor {number}.")
+    doc.add_paragraph("Kepala Dinas Komunikasi dan Informatika,")
+    place = doc.add_paragraph()
+    if "ttd" in bookmarks:
+        _bookmark(place, "ttd", 0)
+    for _ in range(7):
+        doc.add_paragraph("")
+    doc.add_paragraph("Drs. Hendra Wijaya, M.Si.")
+    for _ in range(3):
+        doc.add_paragraph("")
+    if "paraf" in bookmarks:
+        _bookmark(doc.add_paragraph(), "paraf", 1)
+    doc.save(path)
+
+
+_PROFILE_NUMBERS = itertools.count()
+LETTERS = {"with_ttd": ("ttd",), "without_ttd": (), "with_paraf": ("ttd", "paraf")}
+
+
+@pytest.fixture(scope="session")
+def pdfa_letters(tmp_path_factory) -> dict[str, bytes]:
+    """PDF/A-2b letters from LibreOffice (one soffice run), by name: see ``LETTERS``."""
+    folder = tmp_path_factory.mktemp("letters")
+    for name, bookmarks in LETTERS.items():
+        _docx(folder / f"{name}.docx", bookmarks)
+    profile = folder / "lo-profile"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to", EXPORT,
+                    "--outdir", str(folder), *[str(folder / f"{name}.docx") for name in LETTERS]],
+                   check=True, capture_output=True, timeout=180)
+    return {name: (folder / f"{name}.pdf").read_bytes() for name in LETTERS}
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory):
+    """The test PKI with fresh keys, its three ``certomancer animate`` servers running on 127.0.0.1."""
+    pki = LocalPki(tmp_path_factory.mktemp("test-pki")).generate()
+    pki.start()
+    previous = os.environ.get(P12_ENV)
+    os.environ[P12_ENV] = P12_PASSWORD
+    try:
+        yield pki
+    finally:
+        pki.stop()
+        if previous is None:
+            os.environ.pop(P12_ENV, None)
+        else:
+            os.environ[P12_ENV] = previous
+
+
+@pytest.fixture(scope="session")
+def pki_signing_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("pki-signing")
+    (folder / "profiles").mkdir()
+    return folder
+
+
+def make_pki_profile(test_pki: LocalPki, signing_dir: Path, level: str = "B-LTA", signer: str = "signer", **fields):
+    """Write a signing profile for the test PKI key ``signer`` at ``level`` into ``signing_dir`` and load it."""
+    raw = {
+        "key": {"source": "pkcs12", "path": str(test_pki.p12(signer)), "password_env": P12_ENV},
+        "level": level,
+        "trust_roots": [str(test_pki.cert_path("root"))],
+    }
+    if level != "B-B":
+        raw["tsa"] = {"url": test_pki.tsa_url, "timeout": 10}
+    raw.update(fields)
+    name = f"p{next(_PROFILE_NUMBERS)}-{level}-{signer}"
+    (signing_dir / "profiles").mkdir(parents=True, exist_ok=True)
+    (signing_dir / "profiles" / f"{name}.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    settings = load_settings(None, signing_dir=signing_dir, data_dir=signing_dir / "data")
+    return load_profile(name, settings)
+
+
+@pytest.fixture
+def pki_profile(test_pki, pki_signing_dir):
+    """``pki_profile(level, signer="signer", **fields)``: a loaded profile signing with a test PKI key."""
+    def make(level: str = "B-LTA", signer: str = "signer", **fields):
+        return make_pki_profile(test_pki, pki_signing_dir, level, signer, **fields)
+
+    return make

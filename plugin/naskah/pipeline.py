@@ -9,6 +9,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,27 @@ from .store import LocalStore, StoredLetter, letter_id_for
 from .validate import validate
 
 log = logging.getLogger("naskah")
+
+
+class StageTimings:
+    """Wall-clock seconds spent in each stage, summed over this Naskah's letters (for benchmarks and -v)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def measure(self, stage: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            with self._lock:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed
+                self.counts[stage] = self.counts.get(stage, 0) + 1
+            log.debug("%s took %.0f ms", stage, elapsed * 1000)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,7 @@ class Naskah:
     def __init__(self, settings: Settings | None = None, pool: LibreOfficePool | None = None):
         self.settings = settings or load_settings()
         self.pool = pool
+        self.timings = StageTimings()
         self.mappings = load_mappings(self.settings.mappings_dir)
         self.store = LocalStore(self.settings.store_path)
 
@@ -102,22 +127,26 @@ class Naskah:
         from .sign import load_profile, sign_pdf  # pyHanko loads slowly; previews and checks don't need it
 
         profile = load_profile(prepared.mapping.signing_profile, self.settings)
-        docx = self._render(prepared, profile.footer)
-        unsigned = self._convert(docx)
+        with self.timings.measure("render"):
+            docx = self._render(prepared, profile.footer)
+        with self.timings.measure("convert"):
+            unsigned = self._convert(docx)
         signer = prepared.context["penandatangan"]
-        signed = sign_pdf(
-            unsigned, profile,
-            verification_url=self.verification_url(prepared.letter_id),
-            signer_name=signer["nama"],
-            signer_title=" ".join(signer["baris_jabatan"]).rstrip(","),
-            location=_place_of(prepared.context),
-            reason=prepared.metadata.get("hal"),
-        )
-        stored = self.store.put(
-            letter_id=prepared.letter_id, mapping=prepared.mapping.name, letter_kind=prepared.mapping.letter,
-            workflow_id=prepared.workflow_id, content_hash=prepared.content_hash, pdf=signed,
-            metadata=prepared.metadata,
-        )
+        with self.timings.measure("sign"):
+            signed = sign_pdf(
+                unsigned, profile,
+                verification_url=self.verification_url(prepared.letter_id),
+                signer_name=signer["nama"],
+                signer_title=" ".join(signer["baris_jabatan"]).rstrip(","),
+                location=_place_of(prepared.context),
+                reason=prepared.metadata.get("hal"),
+            )
+        with self.timings.measure("store"):
+            stored = self.store.put(
+                letter_id=prepared.letter_id, mapping=prepared.mapping.name, letter_kind=prepared.mapping.letter,
+                workflow_id=prepared.workflow_id, content_hash=prepared.content_hash, pdf=signed,
+                metadata=prepared.metadata,
+            )
         log.info("issued %s %s -> %s", prepared.mapping.letter, prepared.letter_id, stored.pdf_path)
         return self._issued(stored, reused=False)
 

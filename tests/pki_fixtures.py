@@ -127,3 +127,49 @@ def pki_profile(test_pki, pki_signing_dir):
         return make_pki_profile(test_pki, pki_signing_dir, level, signer, **fields)
 
     return make
+
+
+SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+HSM_PIN_ENV = "NASKAH_TEST_HSM_PIN"
+
+
+@pytest.fixture(scope="session")
+def softhsm(test_pki, tmp_path_factory):
+    """Two SoftHSM2 tokens (``naskah-test`` and ``naskah-other``) holding the test PKI signer's key, its
+    certificate and the intermediate CA's certificate; the user PIN is in ``$NASKAH_TEST_HSM_PIN``.
+
+    SoftHSM2 reads ``SOFTHSM2_CONF`` when the module is first loaded in this process, so the variable is set
+    here and kept for the session.
+    """
+    import secrets
+
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    if not SOFTHSM_MODULE.is_file():
+        pytest.fail("SoftHSM2 is not installed: run `sh .ci/bootstrap test` (Debian package softhsm2)")
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    pin, so_pin = secrets.token_hex(8), secrets.token_hex(8)
+    key_file = folder / "signer.key.pem"
+    key_file.write_bytes(test_pki.key_pem("signer"))
+    labels = ("naskah-test", "naskah-other")
+    for label in labels:
+        for args in (["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", so_pin],
+                     ["--import", str(key_file), "--token", label, "--label", "signer", "--id", "01", "--pin", pin]):
+            subprocess.run(["softhsm2-util", *args], check=True, capture_output=True, env=os.environ)
+    key_file.unlink()
+    library = pkcs11.lib(str(SOFTHSM_MODULE))
+    for label in labels:
+        with library.get_token(token_label=label).open(rw=True, user_pin=pin) as session:
+            for cert_label, cert_id in (("signer", b"\x01"), ("interm", b"\x02")):
+                cert = test_pki.cert(cert_label)
+                session.create_object({
+                    Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                    Attribute.TOKEN: True, Attribute.LABEL: cert_label, Attribute.ID: cert_id,
+                    Attribute.SUBJECT: cert.subject.dump(), Attribute.VALUE: cert.dump()})
+    os.environ[HSM_PIN_ENV] = pin
+    return {"module": SOFTHSM_MODULE, "tokens": labels, "pin": pin, "pin_env": HSM_PIN_ENV}

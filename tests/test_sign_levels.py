@@ -314,3 +314,18 @@ def test_ocsp_and_crls_down_is_an_error(pdfa_letters, pki_profile, test_pki):
     with test_pki.stopped("ocsp", "repo"):
         with pytest.raises(SigningError, match="revocation status could not be established"):
             sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
+
+
+# --- the command line ---
+
+def test_naskah_verify_prints_the_level_and_exits_0_only_when_trusted(signed, test_pki, tmp_path, capsys):
+    from naskah.cli import main
+
+    root = str(test_pki.cert_path("root"))
+    assert main(["verify", str(signed["B-LTA"]), "--trust", root]) == 0
+    out = capsys.readouterr().out
+    assert "level:         PAdES B-LTA" in out and "Document timestamp 1 of 1" in out
+    assert "by NASKAH TEST TSA: intact, valid, trusted" in out and "Result: OK" in out
+    assert main(["verify", str(signed["B-LTA"]), "--trust", str(_foreign_root(tmp_path))]) == 1
+    assert "Result: NOT OK" in capsys.readouterr().out
+    assert main(["verify", str(tmp_path / "missing.pdf"), "--trust", root]) == 2

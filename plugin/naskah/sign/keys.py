@@ -97,20 +97,24 @@ def _load_pkcs11(key: Pkcs11Key) -> signers.Signer:
                                                        user_pin=pin)
         except Exception as exc:
             raise SigningError(f"cannot log in to PKCS#11 {token} of {key.module} with the PIN in {key.pin_env}: "
-                               f"{_pkcs11_reason(exc)}") from None
+                               f"{_pkcs11_reason(exc, pin)}") from None
         try:
+            # other_certs_to_pull=None: every certificate on the token, so the CA chain stored next to the
+            # key goes into the signature
             signer = hanko_pkcs11.PKCS11Signer(session, key_label=key.key_label,
-                                               cert_label=key.cert_label or key.key_label)
+                                               cert_label=key.cert_label or key.key_label, other_certs_to_pull=None)
             signer.signing_cert  # noqa: B018 - fetches the certificate now, so a wrong label fails here
         except Exception as exc:
             session.close()
             raise SigningError(f"PKCS#11 {token}: no usable key/certificate labelled {key.key_label!r} "
-                               f"({_pkcs11_reason(exc)})") from None
+                               f"({_pkcs11_reason(exc, pin)})") from None
         _signers[cache_key] = signer
         return signer
 
 
-def _pkcs11_reason(exc: Exception) -> str:
-    # python-pkcs11 errors carry the PKCS#11 return code name (e.g. PinIncorrect), never the PIN
+def _pkcs11_reason(exc: Exception, pin: str | None) -> str:
+    """python-pkcs11 errors carry the PKCS#11 return code's name (PinIncorrect); the PIN is masked anyway."""
     text = str(exc).strip()
+    if pin:
+        text = text.replace(pin, "***")
     return f"{type(exc).__name__}{': ' + text if text else ''}"

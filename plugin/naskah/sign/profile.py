@@ -22,6 +22,15 @@ SUPPORTED_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
+def _no_credentials_in_url(url: str) -> str:
+    """Credentials come from the environment, never from a URL (it would end up in messages and logs)."""
+    from urllib.parse import urlsplit
+
+    if "@" in urlsplit(url).netloc:
+        raise ValueError("put no user or password into the URL: use username and password_env")
+    return url
+
+
 def level_rank(level: str) -> int:
     """B-B 0, B-T 1, B-LT 2, B-LTA 3: each level includes the ones before it."""
     return SUPPORTED_LEVELS.index(level)
@@ -80,6 +89,11 @@ class BsreKey(BaseModel):
     password_env: str | None = Field(default=None, pattern=ENV_NAME)
     timeout: float = Field(default=60, gt=0, description="seconds per HTTP call")
 
+    @field_validator("url")
+    @classmethod
+    def _plain_url(cls, value: str) -> str:
+        return _no_credentials_in_url(value)
+
 
 KeySpec = Annotated[Union[Pkcs12Key, Pkcs11Key, BsreKey], Field(discriminator="source")]
 
@@ -93,6 +107,11 @@ class TsaSpec(BaseModel):
     timeout: float = Field(default=30, gt=0)
     username: str | None = None
     password_env: str | None = Field(default=None, pattern=ENV_NAME)
+
+    @field_validator("url")
+    @classmethod
+    def _plain_url(cls, value: str) -> str:
+        return _no_credentials_in_url(value)
 
 
 class StampSpec(BaseModel):

@@ -153,3 +153,17 @@ def test_regional_secretary_signs_without_rank_and_nip(naskah, sample):
                                             jabatan="Sekretaris Daerah")
     block = naskah.prepare(payload).context["penandatangan"]
     assert block["baris_nip"] == "" and block["baris_pangkat"] == ""
+
+
+def test_cross_field_rules_are_listed_even_when_a_field_is_invalid(naskah, sample):
+    payload = sample("surat-tugas-tim")
+    payload["data"]["tim"]["anggota"][2]["nip"] = "198811052012131001"
+    payload["data"]["tim"]["anggota"][3]["peran"] = "ketua"
+    payload["data"]["berlaku_sampai"] = "2023-01-01"
+    del payload["data"]["nomor"]
+    message = refusal(naskah, payload)
+    assert "4 problems" in message
+    assert "data.nomor: required" in message
+    assert "data.tim.anggota[2].nip: NIP 198811052012131001: digits 9-14" in message
+    assert "data.tim.anggota: a team has exactly one Ketua; found 2" in message
+    assert "data.berlaku_sampai: validity ends 2023-01-01, before the date of issue 2023-06-27" in message

@@ -25,6 +25,9 @@ def validate(letter_kind: str, mapped: MappedLetter, source: str | None = None) 
         letter = model.model_validate(mapped.fields)
     except ValidationError as exc:
         problems += [Problem(_field(mapped, error), _message(error)) for error in exc.errors()]
+        raw_rules = getattr(model, "rules_on_raw_fields", None)
+        if raw_rules and isinstance(mapped.fields, dict):
+            problems += [Problem(mapped.payload_field(loc), message) for loc, message in raw_rules(mapped.fields)]
         raise PayloadError(_unique(problems), source) from None
     problems += [Problem(mapped.payload_field(loc), message) for loc, message in letter.rule_problems()]
     if problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, field_validator
 
 from .common import Kalimat, Kop, Model, Pegawai, Penandatangan, TempatTanggal, Teks
 
@@ -22,6 +22,15 @@ class AnggotaTim(Pegawai):
         return super().to_context() | {"kedudukan": self.peran.capitalize()}
 
 
+def ketua_problem(members: list[tuple[object, object]]) -> str | None:
+    """What is wrong with a team's roles, given (peran, nama) pairs, or None."""
+    ketua = [index for index, (peran, _) in enumerate(members) if _lower(peran) == "ketua"]
+    if len(ketua) == 1:
+        return None
+    found = ", ".join(f"[{index}] {members[index][1]}" for index in ketua) or "none"
+    return f"a team has exactly one Ketua; found {len(ketua)}: {found}"
+
+
 class TimKerja(Model):
     nama: Teks
     anggota: list[AnggotaTim] = Field(min_length=1, max_length=500)
@@ -30,11 +39,11 @@ class TimKerja(Model):
     @classmethod
     def _exactly_one_ketua_first(cls, anggota: list[AnggotaTim]) -> list[AnggotaTim]:
         """A team has exactly one Ketua (Perwal Malang 16/2023); the Lampiran lists the Ketua first."""
-        ketua = [index for index, member in enumerate(anggota) if member.peran == "ketua"]
-        if len(ketua) != 1:
-            found = ", ".join(f"[{index}] {anggota[index].nama}" for index in ketua) or "none"
-            raise ValueError(f"a team has exactly one Ketua; found {len(ketua)}: {found}")
-        return [anggota[ketua[0]]] + [m for i, m in enumerate(anggota) if i != ketua[0]]
+        problem = ketua_problem([(member.peran, member.nama) for member in anggota])
+        if problem:
+            raise ValueError(problem)
+        ketua = next(index for index, member in enumerate(anggota) if member.peran == "ketua")
+        return [anggota[ketua]] + [m for i, m in enumerate(anggota) if i != ketua]
 
     @field_validator("anggota")
     @classmethod
@@ -45,6 +54,10 @@ class TimKerja(Model):
                 raise ValueError(f"NIP {member.nip} ({member.nama}) is listed twice")
             seen.add(member.nip)
         return anggota
+
+
+def _validity_problem(end: dt.date, issued: dt.date) -> str:
+    return f"validity ends {end.isoformat()}, before the date of issue {issued.isoformat()}"
 
 
 class _SuratTugas(Model):
@@ -65,16 +78,29 @@ class _SuratTugas(Model):
         """The template punctuates the list (";" then "."), so a duty's own final ; or . is dropped."""
         return [duty.rstrip(" ;.") or duty for duty in untuk]
 
+    @classmethod
+    def rules_on_raw_fields(cls, fields: dict) -> list[tuple[tuple, str]]:
+        """The cross-field rules that can still be judged when some field failed validation, so that one
+        refusal lists every problem (pydantic skips a list's checks when one of its items is invalid)."""
+        problems = []
+        members = (fields.get("tim") or {}).get("anggota") if isinstance(fields.get("tim"), dict) else None
+        if isinstance(members, list) and all(isinstance(m, dict) for m in members):
+            problem = ketua_problem([(m.get("peran"), m.get("nama")) for m in members])
+            if problem:
+                problems.append((("tim", "anggota"), problem))
+        try:
+            end = TypeAdapter(dt.date).validate_python(fields.get("berlaku_sampai"))
+            issued = TypeAdapter(dt.date).validate_python((fields.get("ditetapkan") or {}).get("tanggal"))
+        except (ValidationError, AttributeError):
+            return problems
+        if end < issued:
+            problems.append((("berlaku_sampai",), _validity_problem(end, issued)))
+        return problems
+
     def rule_problems(self) -> list[tuple[tuple, str]]:
         problems = [(("penandatangan", *loc), msg) for loc, msg in self.penandatangan.rule_problems()]
         if self.berlaku_sampai < self.ditetapkan.tanggal:
-            problems.append(
-                (
-                    ("berlaku_sampai",),
-                    f"validity ends {self.berlaku_sampai.isoformat()}, before the date of issue "
-                    f"{self.ditetapkan.tanggal.isoformat()}",
-                )
-            )
+            problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal)))
         return problems
 
     def to_context(self) -> dict:

@@ -120,6 +120,25 @@ def cmd_verify(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_renew(args) -> int:
+    import datetime as dt
+
+    from .sign import load_profile
+    from .sign.renew import renew_store
+    from .store import LocalStore
+
+    settings = _settings(args)
+    profile = load_profile(args.profile, settings)
+    results = renew_store(LocalStore(settings.store_path), profile, older_than=dt.timedelta(days=args.older_than),
+                          dry_run=args.dry_run)
+    for result in results:
+        where = f" -> {result.pdf_path}" if result.pdf_path else ""
+        print(f"{result.outcome} {result.letter_id}: {result.detail}{where}")
+    counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in ("renewed", "skipped", "failed")}
+    print(", ".join(f"{count} {outcome}" for outcome, count in counts.items()), file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
 def cmd_check(args) -> int:
     from .check import check
 
@@ -173,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--trust", action="append", default=[], metavar="ROOT",
                         help="trusted root certificate (PEM/DER); default: the default signing profile's roots")
     verify.set_defaults(run=cmd_verify)
+
+    renew = commands.add_parser("renew", help="add a fresh archival timestamp to stored B-LTA letters",
+                                description="Extend the timestamp chain of every PAdES B-LTA letter in the store "
+                                            "(validation data for the newest document timestamp, then a new "
+                                            "one); exit non-zero when a letter could not be renewed.")
+    renew.add_argument("--profile", default="default",
+                       help="signing profile whose TSA and trust roots are used (default: default)")
+    renew.add_argument("--older-than", type=float, default=0, metavar="DAYS",
+                       help="only letters whose newest document timestamp is at least this old (default: 0)")
+    renew.add_argument("--dry-run", action="store_true", help="say what would be renewed, change nothing")
+    renew.add_argument("--store", help="store folder (default: ~/.local/share/naskah/store)")
+    renew.set_defaults(run=cmd_renew)
 
     checking = commands.add_parser("check", help="lint every mapping and template",
                                    description="Check every mapping, its template and its example payloads; "

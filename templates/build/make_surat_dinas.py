@@ -118,12 +118,13 @@ def closing(doc: Document, text: str) -> None:
 
 
 def add_tembusan(doc: Document) -> None:
-    """ "Tembusan:" and the numbered job titles; nothing at all when there is none."""
+    """ "Tembusan:" and the numbered job titles, kept together (a list too long for what is left of the page
+    goes whole to the next one); nothing at all when there is none."""
     tag(doc, "{%p if tembusan %}")
     paragraph(doc, "Tembusan:", space_before=Pt(12), space_after=Pt(0), keep_with_next=True)
     tag(doc, "{%p for t in tembusan %}")
     paragraph(doc, "{{ loop.index }}.\t{{ t }}", left_indent=NUMBER_INDENT, first_line_indent=Emu(-NUMBER_INDENT),
-              tabs=[NUMBER_INDENT], space_after=Pt(0))
+              tabs=[NUMBER_INDENT], space_after=Pt(0), keep_with_next=True)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
 

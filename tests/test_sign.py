@@ -112,6 +112,7 @@ def _profile_dir(tmp_path: Path, text: str) -> object:
     ("key: {source: bsre, url: 'https://esign', nik: '123', passphrase_env: P}\n", "key.nik"),
     ("key: {source: smartcard}\n", "key"),
     ("certify: maybe\n", "certify"),
+    ("stamp: {position: {page: 0, x: 10, y: 10}}\n", "pages count from 1"),
     ("key: {path: nowhere.p12}\n", "nowhere.p12 does not exist"),
     ("stamp: {width: 200.5}\n", "stamp.width"),
 ])
@@ -268,6 +269,16 @@ def test_without_ttd_the_stamp_goes_bottom_right_of_the_last_page(letters, profi
     page_width = float(reader.pages[page].mediabox.width)
     assert rect[2] > page_width * 0.75 and rect[1] < 150
     assert verify_pdf(path.read_bytes()).signatures[0].intact
+
+
+def test_a_fixed_position_overrides_the_bookmark(letters, tmp_path):
+    settings = _profile_dir(tmp_path, "stamp: {position: {page: 1, x: 300, y: 120}}\n")
+    profile = load_profile("p", settings)
+    path = tmp_path / "fixed.pdf"
+    path.write_bytes(sign_pdf(letters["with_ttd"], profile, verification_url=URL, **SIGNER))
+    page, rect = _widget_rect(path, profile.field_name)
+    assert page == 0 and rect == pytest.approx([300, 120, 300 + profile.stamp.width, 120 + profile.stamp.height])
+    assert verify_pdf(path.read_bytes(), profile.trust_roots).ok
 
 
 def test_qr_code_in_the_stamp_decodes_to_the_verification_url(signed, profile, tmp_path):

@@ -86,6 +86,12 @@ def test_pdfsig_says_both_are_valid(two_signed):
     assert "Signature Field Name: Paraf" in text and "Signature Field Name: Tanda_Tangan" in text
 
 
+def test_the_letter_with_two_signatures_is_still_pdfa_2b(two_signed):
+    from test_sign_levels import assert_pdfa_2b
+
+    assert_pdfa_2b(two_signed)
+
+
 def test_each_stamp_sits_at_its_own_bookmark(two_signed, pdfa_letters, profiles):
     dests = PdfReader(io.BytesIO(pdfa_letters["with_paraf"])).named_destinations
     widgets = {str(a.get_object()["/T"]): [float(v) for v in a.get_object()["/Rect"]]

@@ -31,7 +31,7 @@ import os
 
 from ..errors import SigningError
 from .profile import BsreKey, SigningProfile, level_rank
-from .stamp import locate_stamp
+from .stamp import place_stamp
 
 log = logging.getLogger("naskah.sign.bsre")
 
@@ -155,7 +155,7 @@ def sign_remote(pdf: bytes, profile: SigningProfile, *, verification_url: str | 
         raise SigningError(f"the BSrE certificate of NIK {mask_nik(key.nik)} has status {status}: "
                            f"only a certificate with status ISSUE may sign")
     try:
-        place = locate_stamp(pdf, profile.stamp.width, profile.stamp.height, anchor=profile.stamp.anchor)
+        place = place_stamp(pdf, profile.stamp)
         before = {sig.field_name for sig in PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures}
     except Exception as exc:
         raise SigningError(f"the PDF to sign cannot be read: {type(exc).__name__}: {exc}") from None

@@ -114,12 +114,31 @@ class TsaSpec(BaseModel):
         return _no_credentials_in_url(value)
 
 
+class StampPosition(BaseModel):
+    """A fixed place for the stamp's lower left corner, for templates without the bookmark."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(default=-1, description="1 is the first page, -1 the last")
+    x: int = Field(ge=0, description="points from the page's left edge")
+    y: int = Field(ge=0, description="points from the page's bottom edge")
+
+    @field_validator("page")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("pages count from 1 (or from -1 for the last)")
+        return value
+
+
 class StampSpec(BaseModel):
-    """The visible stamp, placed at the template's bookmark ``anchor``: a QR code (optional) and the signer."""
+    """The visible stamp, placed at the template's bookmark ``anchor`` (or a fixed ``position``): a QR code
+    (optional) and the signer."""
 
     model_config = ConfigDict(extra="forbid")
 
     anchor: str = Field(default="ttd", pattern=r"^[A-Za-z0-9_-]+$", description="bookmark in the template")
+    position: StampPosition | None = None
     qr: bool = True
     font: Path = NOTO_SANS
     # whole points: pyHanko's stamp layout fails on fractional sizes

@@ -34,7 +34,7 @@ from ..errors import SigningError
 from .keys import load_signer, signer_lock
 from .levels import at_least, find_level
 from .profile import BsreKey, SigningProfile, level_rank
-from .stamp import locate_stamp
+from .stamp import place_stamp
 
 log = logging.getLogger("naskah.sign")
 # fontTools logs each step of subsetting the stamp font at INFO; keep an INFO-level service log readable
@@ -132,8 +132,7 @@ def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | Non
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         existing = {fq_name: value is not None for fq_name, value, _ in fields.enumerate_sig_fields(writer.prev)}
-        place = None if name in existing else locate_stamp(pdf, profile.stamp.width, profile.stamp.height,
-                                                           anchor=profile.stamp.anchor)
+        place = None if name in existing else place_stamp(pdf, profile.stamp)
     except Exception as exc:
         raise SigningError(f"the PDF to sign cannot be read: {type(exc).__name__}: {exc}") from None
     if existing.get(name):
@@ -197,7 +196,7 @@ def add_signature_fields(pdf: bytes, profiles: list[tuple[str, SigningProfile]])
         for name, profile in profiles:
             if name in existing:
                 continue
-            place = locate_stamp(pdf, profile.stamp.width, profile.stamp.height, anchor=profile.stamp.anchor)
+            place = place_stamp(pdf, profile.stamp)
             fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name, on_page=place.page,
                                                                       box=place.box))
         _match_producer(writer)

@@ -54,6 +54,20 @@ def locate_stamp(pdf: bytes, width: int, height: int, anchor: str = DESTINATION)
     return StampPlace(page_index, (left, bottom, left + width, bottom + height), False)
 
 
+def place_stamp(pdf: bytes, stamp) -> StampPlace:
+    """Where a profile's stamp (:class:`naskah.sign.profile.StampSpec`) goes: its fixed ``position`` when it
+    has one (for templates that cannot carry a bookmark), else its bookmark ``anchor``."""
+    position = stamp.position
+    if position is None:
+        return locate_stamp(pdf, stamp.width, stamp.height, anchor=stamp.anchor)
+    reader = PdfReader(io.BytesIO(pdf))
+    count = len(reader.pages)
+    index = position.page - 1 if position.page > 0 else count + position.page
+    if not 0 <= index < count:
+        raise ValueError(f"stamp.position.page {position.page} is not a page of this {count}-page letter")
+    return StampPlace(index, (position.x, position.y, position.x + stamp.width, position.y + stamp.height), False)
+
+
 def _page_box(reader: PdfReader, index: int) -> tuple[float, float, float, float]:
     box = reader.pages[index].cropbox
     return float(box.left), float(box.bottom), float(box.right), float(box.top)

@@ -145,6 +145,19 @@ class StampSpec(BaseModel):
     font_size: int = Field(default=7, gt=0)
     width: int = Field(default=200, gt=20, description="points")
     height: int = Field(default=85, gt=20, description="points")
+    timezone: str = Field(default="Asia/Jakarta", description="the stamp's clock: Asia/Jakarta (WIB), "
+                                                             "Asia/Makassar (WITA), Asia/Jayapura (WIT)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
 
 
 class SigningProfile(BaseModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import io
 import logging
 import os
@@ -35,14 +36,17 @@ from .keys import load_signer, signer_lock
 from .levels import at_least, find_level
 from .profile import BsreKey, SigningProfile, level_rank
 from .stamp import place_stamp
+from .stamp_font import stamp_font_for
 
 log = logging.getLogger("naskah.sign")
 # fontTools logs each step of subsetting the stamp font at INFO; keep an INFO-level service log readable
 if logging.getLogger("fontTools").level == logging.NOTSET:
     logging.getLogger("fontTools").setLevel(logging.WARNING)
 
-STAMP_TEXT = "Ditandatangani secara elektronik oleh:\n%(signer_title)s\n%(signer_name)s\n%(ts)s"
-PARAF_TEXT = "Paraf elektronik:\n%(signer_title)s\n%(signer_name)s\n%(ts)s"
+# %(waktu)s is the signing time in the profile's time zone (WIB by default); pyHanko's own %(ts)s would use
+# the server's local zone, which on a server is usually UTC.
+STAMP_TEXT = "Ditandatangani secara elektronik oleh:\n%(signer_title)s\n%(signer_name)s\n%(waktu)s"
+PARAF_TEXT = "Paraf elektronik:\n%(signer_title)s\n%(signer_name)s\n%(waktu)s"
 TIMESTAMP_FORMAT = "%d-%m-%Y %H:%M:%S %Z"
 WRAP = 38  # characters per stamp line before a long title is wrapped (pyHanko does not wrap)
 _DOCMDP = {"no-changes": fields.MDPPerm.NO_CHANGES, "form-filling": fields.MDPPerm.FILL_FORMS,
@@ -70,10 +74,10 @@ def refuse_event_loop(what: str = "sign_pdf") -> None:
                        f"call it with `await asyncio.to_thread({what}, ...)`")
 
 
-def stamp_style(profile: SigningProfile):
-    """The QR stamp (or, for a paraf, a text stamp) with the profile's embedded font."""
+def stamp_style(profile: SigningProfile, text: str = ""):
+    """The QR stamp (or, for a paraf, a text stamp) with the profile's embedded font, cut to ``text``'s script."""
     size = profile.stamp.font_size
-    font = GlyphAccumulatorFactory(str(profile.stamp.font), font_size=size)
+    font = GlyphAccumulatorFactory(str(stamp_font_for(profile.stamp.font, text)), font_size=size)
     common = dict(
         text_box_style=TextBoxStyle(font=font, font_size=size, leading=round(size * 1.25)),
         timestamp_format=TIMESTAMP_FORMAT,
@@ -82,6 +86,13 @@ def stamp_style(profile: SigningProfile):
     if profile.stamp.qr:
         return QRStampStyle(stamp_text=STAMP_TEXT, innsep=3, **common)
     return TextStampStyle(stamp_text=PARAF_TEXT, **common)
+
+
+def stamp_time(profile: SigningProfile) -> str:
+    """Now, as the stamp shows it: "23-11-2026 16:05:09 WIB"."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(profile.stamp.timezone)).strftime(TIMESTAMP_FORMAT)
 
 
 def validation_context(profile: SigningProfile):
@@ -149,9 +160,11 @@ def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | Non
         validation_context=context, embed_validation_info=rank >= 2, use_pades_lta=rank >= 3,
     )
     new_field = None if place is None else fields.SigFieldSpec(sig_field_name=name, on_page=place.page, box=place.box)
+    params = {"signer_name": _wrap(signer_name), "signer_title": _wrap(signer_title),
+              "waktu": stamp_time(profile)}
     pdf_signer = signers.PdfSigner(meta, signer, timestamper=timestamper(profile) if rank >= 1 else None,
-                                   stamp_style=stamp_style(profile), new_field_spec=new_field)
-    params = {"signer_name": _wrap(signer_name), "signer_title": _wrap(signer_title)}
+                                   stamp_style=stamp_style(profile, "".join(params.values())),
+                                   new_field_spec=new_field)
     if profile.stamp.qr:
         params["url"] = verification_url
     lock = signer_lock(profile) or contextlib.nullcontext()

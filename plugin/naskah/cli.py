@@ -42,6 +42,7 @@ def cmd_issue(args) -> int:
             print(f"refused {source}: {exc}" if not isinstance(exc, PayloadError) else str(exc), file=sys.stderr)
             continue
         _print_issued(issued)
+        failures += issued.delivery_state == "failed"
     print(f"store: {naskah.store.directory}", file=sys.stderr)
     return 1 if failures else 0
 
@@ -49,6 +50,17 @@ def cmd_issue(args) -> int:
 def _print_issued(issued) -> None:
     state = "already issued" if issued.reused else "issued"
     print(f"{state} {issued.letter_kind} {issued.metadata.get('nomor', '')} -> {issued.pdf_path}")
+    _print_delivery(issued)
+
+
+def _print_delivery(issued) -> None:
+    if issued.delivery_state == "delivered":
+        print(f"  delivered to the DMS: document {issued.dms_document_id} {issued.dms_url or ''}".rstrip())
+    elif issued.delivery_state:
+        print(f"naskah: letter {issued.letter_id} not delivered ({issued.delivery_state}), kept in the outbox: "
+              f"{issued.delivery_error or 'another process is delivering it'}"
+              + ("; `naskah outbox retry` tries again" if issued.delivery_state != "delivering" else ""),
+              file=sys.stderr)
 
 
 def _issue_batch(naskah, args, sources: list[str]) -> int:
@@ -213,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="letters in the store")
     listing.add_argument("--store")
     listing.set_defaults(run=cmd_list)
+
+    from .deliver.cli import add_commands as add_delivery_commands
+
+    add_delivery_commands(commands)
     return parser
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .deliver.connector import DmsOptions
 from .errors import ConfigError
 
 #: The repository root when naskah runs from a checkout (``pip install -e .``): it holds the shipped
@@ -41,10 +42,18 @@ class Settings(BaseModel):
     pool_size: int | None = Field(default=None, ge=1, le=64,
                                   description="warm LibreOffice processes for batches; default: number of cores")
     pool_restart_after: int = Field(default=200, ge=1, description="conversions before a warm process is renewed")
+    dms: DmsOptions | None = Field(default=None, description="the host DMS that signed letters are delivered to "
+                                                             "([dms] table; none: the local store only)")
+    outbox: str | None = Field(default=None, description="delivery outbox: SQLite file or postgresql:// URL; "
+                                                         "default STORE_DIR/outbox.sqlite")
 
     @property
     def store_path(self) -> Path:
         return self.store_dir or self.data_dir / "store"
+
+    @property
+    def outbox_location(self) -> str:
+        return self.outbox or str(self.store_path / "outbox.sqlite")
 
 
 _ENV_PREFIX = "NASKAH_"

@@ -219,6 +219,19 @@ class _Evaluation:
         return built
 
 
+class _DmsSection(BaseModel):
+    """How a letter goes into the host's DMS (``dms:`` in a mapping file); see naskah.deliver."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_type: str | None = None         # the DMS's document type, as named there (plain text)
+    label: str | None = None                 # expression; default: the letter's metadata label
+    description: str | None = None           # expression
+    metadata: dict[str, str] = Field(default_factory=dict)  # DMS metadata name -> expression
+    tags: list[str] = Field(default_factory=list)           # tag names, as named in the DMS (plain text)
+    cabinet: str | None = None               # cabinet or folder, as named in the DMS (plain text)
+
+
 class _MappingFile(BaseModel):
     """The schema of a mapping file."""
 
@@ -233,6 +246,7 @@ class _MappingFile(BaseModel):
     examples: list[str] = Field(default_factory=list)
     context: dict[str, Any]
     metadata: dict[str, str] = Field(default_factory=dict)
+    dms: _DmsSection | None = None
 
 
 @dataclass
@@ -250,6 +264,7 @@ class Mapping:
     identity: Expression
     context: dict
     metadata: dict[str, Expression]
+    dms: dict | None = None  # the compiled ``dms:`` section: expressions for label, description, metadata
 
     @classmethod
     def load(cls, path: Path) -> "Mapping":
@@ -280,6 +295,7 @@ class Mapping:
             context=_compile_spec(spec.context, f"{where}: context"),
             metadata={key: Expression.compile(value, f"{where}: metadata.{key}")
                       for key, value in spec.metadata.items()},
+            dms=_compile_dms(spec.dms, where) if spec.dms else None,
         )
 
     def matches(self, payload: dict) -> bool:
@@ -312,6 +328,41 @@ class Mapping:
                 raise ConfigError(f"{self.path}: metadata.{key} {exc}") from None
             result[key] = None if value is MISSING else value
         return result
+
+
+def _compile_dms(spec: _DmsSection, where: str) -> dict:
+    def compile_optional(source: str | None, name: str) -> Expression | None:
+        return Expression.compile(source, f"{where}: dms.{name}") if source else None
+
+    return {
+        "document_type": spec.document_type, "tags": list(spec.tags), "cabinet": spec.cabinet,
+        "label": compile_optional(spec.label, "label"),
+        "description": compile_optional(spec.description, "description"),
+        "metadata": {key: Expression.compile(value, f"{where}: dms.metadata.{key}")
+                     for key, value in spec.metadata.items()},
+    }
+
+
+def dms_fields(mapping: Mapping, variables: dict) -> dict:
+    """The ``dms:`` section evaluated over the validated letter's fields (plus ``letter_id``, ``workflow_id``,
+    ``letter_kind`` and ``metadata``): document type, label, description, metadata, tags, cabinet."""
+    spec = mapping.dms or {"document_type": None, "tags": [], "cabinet": None, "label": None,
+                           "description": None, "metadata": {}}
+
+    def evaluate(expression: Expression | None, name: str) -> Any:
+        if expression is None:
+            return None
+        try:
+            value = expression.evaluate(variables)
+        except _EvaluationProblem as exc:
+            raise ConfigError(f"{mapping.path}: dms.{name} {exc}") from None
+        return None if value is MISSING else value
+
+    return {
+        "document_type": spec["document_type"], "tags": spec["tags"], "cabinet": spec["cabinet"],
+        "label": evaluate(spec["label"], "label"), "description": evaluate(spec["description"], "description"),
+        "metadata": {key: evaluate(expression, f"metadata.{key}") for key, expression in spec["metadata"].items()},
+    }
 
 
 def _variables(payload: dict) -> dict:

@@ -75,6 +75,11 @@ class IssuedLetter:
     verification_url: str
     metadata: dict
     reused: bool  # True when this payload had been issued before and the stored letter was returned
+    # Delivery to the host DMS (naskah.deliver), when one is configured; None otherwise.
+    delivery_state: str | None = None  # pending (retried later), delivered, failed (see delivery_error)
+    dms_document_id: str | None = None
+    dms_url: str | None = None
+    delivery_error: str | None = None
 
 
 class Naskah:
@@ -86,6 +91,7 @@ class Naskah:
         self.timings = StageTimings()
         self.mappings = load_mappings(self.settings.mappings_dir)
         self.store = LocalStore(self.settings.store_path)
+        self._delivery = None  # naskah.deliver.Delivery, made when first needed if a DMS is configured
 
     def prepare(self, payload: dict, mapping: str | None = None, source: str | None = None) -> PreparedLetter:
         """Route, map and validate: everything that can refuse a payload, before any work is done."""
@@ -123,7 +129,8 @@ class Naskah:
         existing = self.store.check_same(prepared.letter_id, prepared.content_hash)
         if existing:
             log.info("letter %s was issued before; returning the stored copy", prepared.letter_id)
-            return self._issued(existing, reused=True)
+            return self._deliver(self._issued(existing, reused=True), prepared)
+        self._dms_fields(prepared)  # a mapping whose dms section cannot be computed fails before signing
         from .sign import load_profile, sign_pdf  # pyHanko loads slowly; previews and checks don't need it
 
         profile = load_profile(prepared.mapping.signing_profile, self.settings)
@@ -148,7 +155,42 @@ class Naskah:
                 metadata=prepared.metadata,
             )
         log.info("issued %s %s -> %s", prepared.mapping.letter, prepared.letter_id, stored.pdf_path)
-        return self._issued(stored, reused=False)
+        return self._deliver(self._issued(stored, reused=False), prepared)
+
+    @property
+    def delivery(self):
+        """The delivery to the configured DMS through the outbox (None when no DMS is configured)."""
+        if self._delivery is None and self.settings.dms is not None:
+            from .deliver import Delivery, Outbox, connector_for
+
+            self._delivery = Delivery(connector_for(self.settings.dms), Outbox(self.settings.outbox_location))
+        return self._delivery
+
+    def _dms_fields(self, prepared: PreparedLetter) -> dict | None:
+        if self.settings.dms is None:
+            return None
+        from .mapping import dms_fields
+
+        return dms_fields(prepared.mapping, prepared.context | {
+            "letter_id": prepared.letter_id, "workflow_id": prepared.workflow_id,
+            "letter_kind": prepared.mapping.letter, "metadata": prepared.metadata})
+
+    def _deliver(self, issued: IssuedLetter, prepared: PreparedLetter) -> IssuedLetter:
+        """Record the stored letter in the outbox, then try to deliver it once (with bounded retries)."""
+        if self.delivery is None:
+            return issued
+        from dataclasses import replace
+
+        from .deliver import document_for
+
+        document = document_for(self._dms_fields(prepared), issued.letter_id, issued.sha256, prepared.workflow_id,
+                                issued.metadata, mapping_has_dms=prepared.mapping.dms is not None)
+        with self.timings.measure("deliver"):
+            entry = self.delivery.record(document, issued.pdf_path)
+            if entry.state != "delivered":
+                entry = self.delivery.deliver(entry.idempotency_key, include_failed=True).entry
+        return replace(issued, delivery_state=entry.state, dms_document_id=entry.dms_id, dms_url=entry.dms_url,
+                       delivery_error=entry.last_error)
 
     def _render(self, prepared: PreparedLetter, footer: str) -> bytes:
         return render_docx(self.settings.templates_dir / prepared.mapping.template,

@@ -1,0 +1,138 @@
+"""``naskah outbox list|retry`` and ``naskah dms check|setup``: the delivery commands of the ``naskah`` CLI."""
+from __future__ import annotations
+
+import sys
+
+
+def _settings(args):
+    from ..cli import _settings as settings_of
+
+    return settings_of(args)
+
+
+def _delivery(args):
+    from ..errors import ConfigError
+    from . import Delivery, Outbox, connector_for
+
+    settings = _settings(args)
+    if settings.dms is None:
+        raise ConfigError("no DMS is configured: add a [dms] table to the configuration file (see README, "
+                          "'Delivery to the DMS')")
+    return Delivery(connector_for(settings.dms), Outbox(settings.outbox_location))
+
+
+def cmd_outbox_list(args) -> int:
+    from . import Outbox
+
+    settings = _settings(args)
+    outbox = Outbox(settings.outbox_location)
+    entries = outbox.entries(state=args.state)
+    for entry in entries:
+        where = f"document {entry.dms_id} {entry.dms_url or ''}".rstrip() if entry.dms_id else ""
+        print(f"{entry.letter_id}  {entry.state:10} {entry.target:12} attempts={entry.attempts}  "
+              f"{entry.document.label}  {where}".rstrip())
+        if entry.last_error and entry.state != "delivered":
+            print(f"    last error: {entry.last_error}")
+    counts = {}
+    for entry in entries:
+        counts[entry.state] = counts.get(entry.state, 0) + 1
+    summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "empty"
+    print(f"outbox {outbox.location}: {summary}", file=sys.stderr)
+    return 0
+
+
+def cmd_outbox_retry(args) -> int:
+    delivery = _delivery(args)
+    try:
+        if args.letter:
+            matches = [entry for entry in delivery.outbox.entries(target=delivery.target)
+                       if entry.letter_id in args.letter]
+            unknown = set(args.letter) - {entry.letter_id for entry in matches}
+            if unknown:
+                print(f"naskah: not in the outbox: {', '.join(sorted(unknown))}", file=sys.stderr)
+                return 2
+            results = [delivery.deliver(entry.idempotency_key, include_failed=True) for entry in matches]
+        else:
+            results = delivery.deliver_all(include_failed=True)
+    finally:
+        delivery.connector.close()
+    failures = 0
+    for result in results:
+        entry = result.entry
+        if entry.state == "delivered":
+            print(f"delivered {entry.letter_id} -> document {entry.dms_id} {entry.dms_url or ''}".rstrip())
+        elif entry.state == "delivering":
+            print(f"skipped {entry.letter_id}: another process is delivering it")
+        else:
+            failures += 1
+            print(f"not delivered {entry.letter_id} ({entry.state}): {entry.last_error}", file=sys.stderr)
+    left = [entry for entry in delivery.outbox.entries(target=delivery.target) if entry.state != "delivered"]
+    print(f"outbox: {len(results)} tried, {len(left)} not delivered", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_dms_check(args) -> int:
+    delivery = _delivery(args)
+    try:
+        user = delivery.connector.check()
+    finally:
+        delivery.connector.close()
+    print(f"{delivery.connector.describe()}: reachable, credentials accepted (user {user})")
+    return 0
+
+
+def cmd_dms_setup(args) -> int:
+    """Create in the DMS the document types, metadata types, tags and cabinets the mappings name."""
+    from ..errors import ConfigError
+    from ..mapping import load_mappings
+
+    delivery = _delivery(args)
+    connector = delivery.connector
+    if not hasattr(connector, "prepare"):
+        raise ConfigError(f"{connector.describe()}: naskah cannot set this kind of DMS up; do it in the DMS")
+    settings = _settings(args)
+    types: dict[str, set[str]] = {}
+    tags: set[str] = set()
+    cabinets: set[str] = set()
+    for mapping in load_mappings(settings.mappings_dir).values():
+        spec = mapping.dms
+        if spec is None:
+            continue
+        document_type = spec["document_type"] or getattr(settings.dms, "default_document_type", None)
+        if document_type:
+            types.setdefault(document_type, set()).update(spec["metadata"])
+        tags.update(spec["tags"])
+        if spec["cabinet"]:
+            cabinets.add(spec["cabinet"])
+    try:
+        created = connector.prepare(types, tags, cabinets)
+    finally:
+        connector.close()
+    for item in created:
+        print(f"created {item}")
+    print(f"{connector.describe()}: ready for {len(types)} document type(s)", file=sys.stderr)
+    return 0
+
+
+def add_commands(commands) -> None:
+    outbox = commands.add_parser("outbox", help="letters waiting for, or done with, delivery to the DMS",
+                                 description="The delivery outbox: every signed letter bound for the DMS.")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    listing = outbox_commands.add_parser("list", help="every entry with its state, attempts and last error")
+    listing.add_argument("--state", choices=("pending", "delivering", "delivered", "failed"))
+    listing.add_argument("--store")
+    listing.set_defaults(run=cmd_outbox_list)
+    retry = outbox_commands.add_parser(
+        "retry", help="deliver every entry not delivered yet (pending, failed, or abandoned by a dead process)",
+        description="Deliver the outbox now; run it after fixing the DMS or credentials, or from cron.")
+    retry.add_argument("letter", nargs="*", help="only these letter ids")
+    retry.add_argument("--store")
+    retry.set_defaults(run=cmd_outbox_retry)
+
+    dms = commands.add_parser("dms", help="the configured DMS: check it, set it up")
+    dms_commands = dms.add_subparsers(dest="dms_command", required=True)
+    check = dms_commands.add_parser("check", help="reach the DMS and have it accept the credentials")
+    check.set_defaults(run=cmd_dms_check)
+    setup = dms_commands.add_parser("setup", help="create the document types, metadata types, tags and cabinets "
+                                                  "that the mappings' dms sections name")
+    setup.set_defaults(run=cmd_dms_setup)

@@ -1,0 +1,305 @@
+"""The durable outbox: every signed letter bound for a DMS is recorded here before delivery is tried.
+
+One row per (idempotency key, target). A delivery first *claims* its row with one atomic
+``UPDATE ... WHERE state IN (...)`` that also sets a lease (owner and expiry); only the process whose
+UPDATE changed the row goes on, so two processes delivering the same outbox never both upload. A
+process that dies keeps its claim only until the lease expires; then any process may take the row
+over, and it first looks in the DMS for the copy the dead one may have made.
+
+States::
+
+    pending     recorded, waiting for (another) delivery attempt; next_attempt_at says when
+    delivering  claimed by lease_owner until lease_until
+    delivered   the DMS holds it: dms_id, dms_url
+    failed      a permanent failure (credentials, validation, setup): last_error says what;
+                ``naskah outbox retry`` tries again once it is fixed
+
+The SQL is deliberately plain (TEXT, INTEGER, DOUBLE PRECISION, ``INSERT ... ON CONFLICT DO
+NOTHING``, no AUTOINCREMENT, no date functions: times are computed in Python) so that the same
+statements run on SQLite (the embedded default) and on PostgreSQL (for several instances sharing one
+outbox); only the parameter marker differs (``?`` vs ``%s``) and is translated. Nothing secret is
+stored here: the document description and metadata come from the mapping, errors are cleaned.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ConfigError
+from .connector import DmsDocument
+
+PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
+STATES = (PENDING, DELIVERING, DELIVERED, FAILED)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS naskah_outbox (
+    idempotency_key  TEXT NOT NULL,
+    target           TEXT NOT NULL,
+    letter_id        TEXT NOT NULL,
+    workflow_id      TEXT,
+    pdf_path         TEXT NOT NULL,
+    sha256           TEXT NOT NULL,
+    document         TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    last_error       TEXT,
+    outcome_unknown  INTEGER NOT NULL,
+    next_attempt_at  DOUBLE PRECISION NOT NULL,
+    lease_owner      TEXT,
+    lease_until      DOUBLE PRECISION,
+    dms_id           TEXT,
+    dms_url          TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    delivered_at     TEXT,
+    PRIMARY KEY (idempotency_key, target)
+)
+"""
+_INDEX = "CREATE INDEX IF NOT EXISTS naskah_outbox_state ON naskah_outbox (target, state, next_attempt_at)"
+
+_COLUMNS = ("idempotency_key", "target", "letter_id", "workflow_id", "pdf_path", "sha256", "document", "state",
+            "attempts", "last_error", "outcome_unknown", "next_attempt_at", "lease_owner", "lease_until",
+            "dms_id", "dms_url", "created_at", "updated_at", "delivered_at")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    idempotency_key: str
+    target: str
+    letter_id: str
+    workflow_id: str | None
+    pdf_path: Path
+    sha256: str
+    document: DmsDocument
+    state: str
+    attempts: int
+    last_error: str | None
+    outcome_unknown: bool
+    next_attempt_at: float
+    lease_owner: str | None
+    lease_until: float | None
+    dms_id: str | None
+    dms_url: str | None
+    created_at: str
+    updated_at: str
+    delivered_at: str | None
+
+
+def _now_text() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_owner() -> str:
+    """A lease owner name unique to this delivery run: host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Outbox:
+    """The outbox table in SQLite (a path, or ``sqlite:///path``) or PostgreSQL (``postgresql://...``)."""
+
+    def __init__(self, location: str | os.PathLike):
+        location = str(location)
+        if location.startswith(("postgresql://", "postgres://")):
+            try:
+                import psycopg  # noqa: F401
+            except ImportError:
+                raise ConfigError("an outbox on PostgreSQL needs psycopg: pip install 'psycopg[binary]'") from None
+            self._dsn, self._path, self._marker = location, None, "%s"
+        else:
+            path = Path(location.removeprefix("sqlite://"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dsn, self._path, self._marker = None, path, "?"
+        self.location = location if self._dsn is None else _without_password(location)
+        with self._transaction() as db:
+            db.execute(_SCHEMA)
+            db.execute(_INDEX)
+
+    # -- connections
+    @contextmanager
+    def _transaction(self) -> Iterator["_Cursor"]:
+        if self._path is not None:
+            connection = sqlite3.connect(self._path, timeout=60, isolation_level=None)
+            try:
+                connection.execute("PRAGMA busy_timeout = 60000")
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _Cursor(connection.cursor(), self._marker)
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+            finally:
+                connection.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(self._dsn) as connection:  # commits on success, rolls back on error
+                with connection.cursor() as cursor:
+                    yield _Cursor(cursor, self._marker)
+
+    # -- reading
+    def get(self, idempotency_key: str, target: str) -> OutboxEntry | None:
+        with self._transaction() as db:
+            rows = db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
+                             (idempotency_key, target))
+        return rows[0] if rows else None
+
+    def entries(self, state: str | None = None, target: str | None = None) -> list[OutboxEntry]:
+        clauses, parameters = [], []
+        if state:
+            clauses.append("state = ?")
+            parameters.append(state)
+        if target:
+            clauses.append("target = ?")
+            parameters.append(target)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._transaction() as db:
+            return db.select(f"SELECT * FROM naskah_outbox{where} ORDER BY created_at, letter_id", parameters)
+
+    # -- writing
+    def record(self, document: DmsDocument, target: str, pdf_path: Path) -> OutboxEntry:
+        """Record a letter for delivery (once: recording it again returns the existing entry)."""
+        now = _now_text()
+        row = dict(
+            idempotency_key=document.idempotency_key, target=target, letter_id=document.letter_id,
+            workflow_id=document.workflow_id, pdf_path=str(pdf_path), sha256=document.sha256,
+            document=document.model_dump_json(), state=PENDING, attempts=0, last_error=None, outcome_unknown=0,
+            next_attempt_at=0.0, lease_owner=None, lease_until=None, dms_id=None, dms_url=None,
+            created_at=now, updated_at=now, delivered_at=None,
+        )
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT INTO naskah_outbox ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
+                "ON CONFLICT (idempotency_key, target) DO NOTHING", tuple(row.values()))
+            return db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
+                             (document.idempotency_key, target))[0]
+
+    def claim(self, idempotency_key: str, target: str, owner: str, lease_seconds: float, *,
+              due_only: bool = False, include_failed: bool = False) -> OutboxEntry | None:
+        """Take the entry for one delivery attempt; None when it is delivered, not due, or another process has it.
+
+        The one UPDATE is the claim: of two processes, only the one whose UPDATE matched gets the row.
+        """
+        now = time.time()
+        states = [PENDING] + ([FAILED] if include_failed else [])
+        due = " AND next_attempt_at <= ?" if due_only else ""
+        parameters: list = [owner, now + lease_seconds, _now_text(), idempotency_key, target, *states]
+        if due_only:
+            parameters.append(now)
+        parameters.append(now)
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE naskah_outbox SET state = 'delivering', lease_owner = ?, lease_until = ?, "
+                "attempts = attempts + 1, updated_at = ? "
+                "WHERE idempotency_key = ? AND target = ? AND ("
+                f"(state IN ({', '.join('?' * len(states))}){due}) "
+                "OR (state = 'delivering' AND lease_until < ?))",
+                parameters)
+            if changed != 1:
+                return None
+            return db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
+                             (idempotency_key, target))[0]
+
+    def candidates(self, target: str, *, due_only: bool, include_failed: bool) -> list[tuple[str, str]]:
+        """Keys of the entries a delivery run may try to claim (the claim itself decides)."""
+        now = time.time()
+        states = [PENDING] + ([FAILED] if include_failed else [])
+        due = " AND next_attempt_at <= ?" if due_only else ""
+        parameters: list = [target, *states] + ([now] if due_only else []) + [now]
+        with self._transaction() as db:
+            rows = db.select_raw(
+                "SELECT idempotency_key, target FROM naskah_outbox WHERE target = ? AND ("
+                f"(state IN ({', '.join('?' * len(states))}){due}) "
+                "OR (state = 'delivering' AND lease_until < ?)) ORDER BY created_at", parameters)
+        return [(row[0], row[1]) for row in rows]
+
+    def renew(self, entry: OutboxEntry, owner: str, lease_seconds: float) -> bool:
+        """Extend our lease; False when it was lost (it expired and another process claimed the entry)."""
+        with self._transaction() as db:
+            return db.execute(
+                "UPDATE naskah_outbox SET lease_until = ?, updated_at = ? "
+                "WHERE idempotency_key = ? AND target = ? AND state = 'delivering' AND lease_owner = ?",
+                (time.time() + lease_seconds, _now_text(), entry.idempotency_key, entry.target, owner)) == 1
+
+    def set_outcome_unknown(self, entry: OutboxEntry, owner: str, unknown: bool) -> None:
+        """Before an upload is sent: from now on, until we know, the DMS may hold a copy."""
+        with self._transaction() as db:
+            db.execute("UPDATE naskah_outbox SET outcome_unknown = ?, updated_at = ? "
+                       "WHERE idempotency_key = ? AND target = ? AND lease_owner = ?",
+                       (1 if unknown else 0, _now_text(), entry.idempotency_key, entry.target, owner))
+
+    def delivered(self, entry: OutboxEntry, owner: str, dms_id: str, dms_url: str | None) -> OutboxEntry:
+        now = _now_text()
+        return self._finish(entry, owner, "state = 'delivered', dms_id = ?, dms_url = ?, delivered_at = ?, "
+                                          "last_error = NULL, outcome_unknown = 0",
+                            (dms_id, dms_url, now))
+
+    def retry_later(self, entry: OutboxEntry, owner: str, error: str, at: float, *,
+                    outcome_unknown: bool) -> OutboxEntry:
+        return self._finish(entry, owner, "state = 'pending', last_error = ?, next_attempt_at = ?, "
+                                          "outcome_unknown = ?",
+                            (error, at, 1 if outcome_unknown else 0))
+
+    def failed(self, entry: OutboxEntry, owner: str, error: str, *, outcome_unknown: bool) -> OutboxEntry:
+        return self._finish(entry, owner, "state = 'failed', last_error = ?, outcome_unknown = ?",
+                            (error, 1 if outcome_unknown else 0))
+
+    def _finish(self, entry: OutboxEntry, owner: str, assignments: str, values: tuple) -> OutboxEntry:
+        with self._transaction() as db:
+            db.execute(
+                f"UPDATE naskah_outbox SET {assignments}, lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE idempotency_key = ? AND target = ? AND lease_owner = ?",
+                (*values, _now_text(), entry.idempotency_key, entry.target, owner))
+            return db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
+                             (entry.idempotency_key, entry.target))[0]
+
+
+class _Cursor:
+    """A DB-API cursor that speaks the outbox's one SQL dialect on SQLite and PostgreSQL."""
+
+    def __init__(self, cursor, marker: str):
+        self._cursor = cursor
+        self._marker = marker
+
+    def _sql(self, sql: str) -> str:
+        return sql if self._marker == "?" else sql.replace("?", self._marker)
+
+    def execute(self, sql: str, parameters=()) -> int:
+        self._cursor.execute(self._sql(sql), tuple(parameters))
+        return self._cursor.rowcount
+
+    def select_raw(self, sql: str, parameters=()) -> list[tuple]:
+        self._cursor.execute(self._sql(sql), tuple(parameters))
+        return list(self._cursor.fetchall())
+
+    def select(self, sql: str, parameters=()) -> list[OutboxEntry]:
+        self._cursor.execute(self._sql(sql), tuple(parameters))
+        names = [column[0] for column in self._cursor.description]
+        return [_entry(dict(zip(names, row))) for row in self._cursor.fetchall()]
+
+
+def _entry(row: dict) -> OutboxEntry:
+    values = {name: row[name] for name in _COLUMNS}
+    values["pdf_path"] = Path(values["pdf_path"])
+    values["document"] = DmsDocument.model_validate(json.loads(values["document"]))
+    values["outcome_unknown"] = bool(values["outcome_unknown"])
+    return OutboxEntry(**values)
+
+
+def _without_password(dsn: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return dsn

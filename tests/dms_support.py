@@ -1,0 +1,85 @@
+"""Helpers shared by the delivery tests: distinct letters, configuration files, the naskah command."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import EXAMPLES
+
+TOKEN_ENV = "NASKAH_TEST_DMS_TOKEN"
+
+
+def letter_payload(number: int, kind: str = "surat-tugas-tim") -> dict:
+    """The sample payload as a letter of its own: its own workflow id and number."""
+    payload = copy.deepcopy(json.loads((EXAMPLES / f"{kind}.json").read_text(encoding="utf-8")))
+    payload["workflow"]["id"] = f"WF-TEST-{number:06d}"
+    nomor = payload["data"]["nomor"].split("/")
+    nomor[1] = f"{number % 10000:04d}"
+    payload["data"]["nomor"] = "/".join(nomor)
+    return payload
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def generic_options(url: str, **overrides) -> dict:
+    """The generic connector configured for the tests' host DMS (tests/dms_host.py)."""
+    options = {
+        "kind": "generic_rest", "name": "arsip", "url": url, "upload_path": "/documents",
+        "auth": {"kind": "bearer", "token_env": TOKEN_ENV},
+        "fields": {"title": "{label}", "doc_type": "{document_type}", "external_id": "{idempotency_key}",
+                   "checksum": "{sha256}"},
+        "metadata_json_field": "metadata", "id_path": "data.id", "url_path": "data.links.self",
+        "check_path": "/me",
+        "find": {"url": "/documents?external_id={idempotency_key}", "results_path": "items", "url_path": "url"},
+        "connect_timeout": 2, "read_timeout": 10, "retries": 2, "backoff": 0.05, "backoff_max": 0.5,
+    }
+    options.update(overrides)
+    return options
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def write_config(path: Path, **settings) -> Path:
+    """A TOML configuration file: top-level settings, and dms as a table."""
+    dms = settings.pop("dms", None)
+    lines = [f"{key} = {_toml_value(value)}" for key, value in settings.items()]
+    if dms:
+        lines.append("[dms]")
+        lines += [f"{json.dumps(key)} = {_toml_value(value)}" for key, value in dms.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def naskah_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "naskah.cli", *args]
+
+
+def run_naskah(*args: str, token: str | None, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(naskah_command(*args), capture_output=True, text=True, env=naskah_env(token),
+                          timeout=timeout)
+
+
+def naskah_env(token: str | None) -> dict:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NASKAH_")}
+    if token is not None:
+        env[TOKEN_ENV] = token
+    return env

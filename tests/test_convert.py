@@ -3,9 +3,9 @@ reported, with nothing left running (one-shot soffice and the warm pool alike)."
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 
+import psutil
 import pytest
 
 from naskah.convert import convert_to_pdf
@@ -27,9 +27,14 @@ def letter_docx(data_dir, tmp_path_factory):
     return Naskah(settings).render(payload, pdf=False)
 
 
-def _processes_using(path) -> list[str]:
-    result = subprocess.run(["pgrep", "-af", str(path)], capture_output=True, text=True)
-    return [line for line in result.stdout.splitlines() if "pgrep" not in line]
+def _processes_using(text) -> list[str]:
+    """Command lines of running processes that mention ``text`` (a profile folder, a port)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if str(text) in command and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(command)
+    return found
 
 
 def _is_pdfa2b(pdf: bytes) -> bool:

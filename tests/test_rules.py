@@ -167,3 +167,17 @@ def test_cross_field_rules_are_listed_even_when_a_field_is_invalid(naskah, sampl
     assert "data.tim.anggota[2].nip: NIP 198811052012131001: digits 9-14" in message
     assert "data.tim.anggota: a team has exactly one Ketua; found 2" in message
     assert "data.berlaku_sampai: validity ends 2023-01-01, before the date of issue 2023-06-27" in message
+
+
+def test_acting_regional_head_signs_without_rank_and_nip(naskah, sample):
+    payload = sample("surat-tugas-individu")
+    payload["data"]["penandatangan"].update(kedudukan="Plt.", jabatan="Wali Kota Malang", nip=None, pangkat=None)
+    block = naskah.prepare(payload).context["penandatangan"]
+    assert block["baris_jabatan"] == ["Plt. Wali Kota Malang,"]
+    assert block["baris_nip"] == "" and block["baris_pangkat"] == ""
+
+
+def test_other_officials_need_their_nip(naskah, sample):
+    payload = sample("surat-tugas-individu")
+    payload["data"]["penandatangan"]["nip"] = None
+    assert "data.penandatangan.nip: required: a Kepala Bidang" in refusal(naskah, payload)

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from dms_host import HostDms, tls_for_localhost
+from dms_postgres import PostgresServer
 from dms_support import (TOKEN_ENV, free_port, generic_options, letter_payload, naskah_command, naskah_env,
                          run_naskah, write_config)
 from naskah.config import load_settings
@@ -270,8 +271,23 @@ def _document(number: int, tmp_path) -> tuple[DmsDocument, object]:
     return document, pdf
 
 
-def test_a_claim_is_exclusive_until_its_lease_expires(tmp_path):
-    outbox = Outbox(tmp_path / "outbox.sqlite")
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    server = PostgresServer(tmp_path_factory.mktemp("postgres")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox_location(request, tmp_path):
+    """The outbox in SQLite, and the same code on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "outbox.sqlite")
+    return request.getfixturevalue("postgres").new_database()
+
+
+def test_a_claim_is_exclusive_until_its_lease_expires(outbox_location, tmp_path):
+    outbox = Outbox(outbox_location)
     document, pdf = _document(1, tmp_path)
     outbox.record(document, "arsip", pdf)
     outbox.record(document, "arsip", pdf)  # recording again changes nothing
@@ -291,8 +307,8 @@ def test_a_claim_is_exclusive_until_its_lease_expires(tmp_path):
     assert outbox.claim(document.idempotency_key, "arsip", "owner-c", lease_seconds=60, include_failed=True) is None
 
 
-def test_many_threads_claiming_at_once_get_each_entry_once(tmp_path):
-    outbox = Outbox(tmp_path / "outbox.sqlite")
+def test_many_threads_claiming_at_once_get_each_entry_once(outbox_location, tmp_path):
+    outbox = Outbox(outbox_location)
     keys = []
     for number in range(20):
         document, pdf = _document(number, tmp_path)
@@ -303,7 +319,7 @@ def test_many_threads_claiming_at_once_get_each_entry_once(tmp_path):
 
     def worker(name):
         for key in keys:
-            if Outbox(tmp_path / "outbox.sqlite").claim(key, "arsip", name, lease_seconds=60):
+            if Outbox(outbox_location).claim(key, "arsip", name, lease_seconds=60):
                 with lock:
                     won.append((key, name))
 
@@ -313,6 +329,36 @@ def test_many_threads_claiming_at_once_get_each_entry_once(tmp_path):
     for thread in threads:
         thread.join()
     assert sorted(key for key, _ in won) == sorted(keys)
+
+
+def test_two_processes_delivering_an_outbox_on_postgresql(postgres, tmp_path, data_dir):
+    """Several naskah instances sharing one outbox in PostgreSQL: each letter is uploaded once."""
+    location = postgres.new_database()
+    outbox = Outbox(location)
+    documents = []
+    for number in range(8):
+        document, pdf = _document(number, tmp_path)
+        outbox.record(document, "arsip", pdf)
+        documents.append(document)
+    host = HostDms(token=TOKEN)
+    host.upload_delay = 0.2
+    host.start()
+    try:
+        config = write_config(tmp_path / "naskah.toml", data_dir=str(data_dir), store_dir=str(tmp_path / "store"),
+                              outbox=location, dms=generic_options(host.url))
+        runs = [subprocess.Popen(naskah_command("--config", str(config), "outbox", "retry"), env=naskah_env(TOKEN),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = [run.communicate(timeout=120) for run in runs]
+        assert all(run.returncode == 0 for run in runs), outputs
+        assert sum(out.count("delivered ") for out, _ in outputs) == 8
+        assert host.uploads_tried() == 8
+        assert sorted(copy.sha256 for copy in host.copies()) == sorted(doc.sha256 for doc in documents)
+        assert {entry.state for entry in outbox.entries()} == {"delivered"}
+        listing = run_naskah("--config", str(config), "outbox", "list", token=None)
+        assert listing.stdout.count(" delivered ") == 8
+        assert "postgresql://naskah@127.0.0.1" in listing.stderr
+    finally:
+        host.stop()
 
 
 def test_the_outbox_sql_is_plain_enough_for_postgresql():
@@ -327,7 +373,7 @@ def test_the_outbox_sql_is_plain_enough_for_postgresql():
         assert sqlite_only not in source
 
 
-def test_a_pdf_changed_after_signing_is_not_delivered(host, token_env, tmp_path):
+def test_a_pdf_changed_after_it_was_recorded_is_not_delivered(host, token_env, tmp_path):
     outbox = Outbox(tmp_path / "outbox.sqlite")
     document, pdf = _document(1, tmp_path)
     outbox.record(document, "arsip", pdf)

@@ -155,7 +155,7 @@ def test_mayan_down_when_issued_and_started_later_then_outbox_retry(mayan, data_
     assert " delivered " in listing.stdout and f"document {copy['id']}" in listing.stdout
 
 
-def test_the_issuing_process_killed_between_signing_and_delivery_then_restarted(mayan, proxy, data_dir, tmp_path):
+def test_the_issuing_process_killed_during_delivery_then_restarted(mayan, proxy, data_dir, tmp_path):
     """SIGKILL while the upload is in Mayan and its answer is held back by the proxy: the letter was signed
     and recorded; the restarted process finds Mayan's copy and does not upload it again."""
     proxy.slow_uploads = 60

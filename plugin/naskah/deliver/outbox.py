@@ -112,7 +112,7 @@ class Outbox:
             try:
                 import psycopg  # noqa: F401
             except ImportError:
-                raise ConfigError("an outbox on PostgreSQL needs psycopg: pip install 'psycopg[binary]'") from None
+                raise ConfigError("an outbox on PostgreSQL needs psycopg: pip install -e '.[postgres]'") from None
             self._dsn, self._path, self._marker = location, None, "%s"
         else:
             path = Path(location.removeprefix("sqlite://"))

@@ -168,6 +168,12 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .service.server import serve
+
+    return serve(_settings(args), host=args.host, port=args.port, verbose=args.verbose)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="naskah", description="Issue signed official letters (naskah dinas) "
                                      "from e-office workflow payloads.")
@@ -225,6 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="letters in the store")
     listing.add_argument("--store")
     listing.set_defaults(run=cmd_list)
+
+    serving = commands.add_parser("serve", help="the HTTP API for the host e-office and the verification page",
+                                  description="Serve the host's API (/api/v1, OpenAPI at /openapi.json) and the "
+                                              "public verification page behind the QR code, with uvicorn.")
+    serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serving.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    serving.add_argument("--store", help="store folder (default: ~/.local/share/naskah/store)")
+    serving.set_defaults(run=cmd_serve)
 
     from .deliver.cli import add_commands as add_delivery_commands
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .deliver.connector import DmsOptions
 from .errors import ConfigError
+from .service.options import ServiceOptions
 
 #: The repository root when naskah runs from a checkout (``pip install -e .``): it holds the shipped
 #: ``mappings/``, ``templates/`` and ``signing/``.
@@ -46,6 +47,9 @@ class Settings(BaseModel):
                                                              "([dms] table; none: the local store only)")
     outbox: str | None = Field(default=None, description="delivery outbox: SQLite file or postgresql:// URL; "
                                                          "default STORE_DIR/outbox.sqlite")
+    service: ServiceOptions = Field(default_factory=ServiceOptions,
+                                    description="`naskah serve`: hosts allowed to call the API, size limits "
+                                                "([service] table; secrets only as variable names or file paths)")
 
     @property
     def store_path(self) -> Path:

@@ -1,0 +1,125 @@
+"""The result of a job, posted to the host's callback URL, signed, with bounded retries.
+
+The body is JSON: ``{"event": "letter.issued" | "letter.failed", "job_id", "status", "http_status", "letter",
+"error"}`` (``letter`` as in the API's answer, with the DMS document id and URL when the letter was delivered;
+``error`` in the API's error shape). It is signed like a request to naskah (:mod:`naskah.service.auth`):
+``X-Naskah-Timestamp`` and ``X-Naskah-Signature: sha256=HMAC(secret, TIMESTAMP\\nPOST\\nPATH?QUERY\\nBODY)`` with
+the host's HMAC secret, signed anew for every try, so a host that refuses replays accepts a retry.
+``X-Naskah-Job`` names the job: the host should ignore a second delivery of the same job.
+
+A try that fails in a way worth repeating (no connection, timeout, 408, 425, 429, 5xx) is repeated after
+``callback_backoff`` seconds, doubled each time up to ``callback_backoff_max`` (or the host's Retry-After, within
+that bound), at most ``callback_attempts`` times; any other answer (a 4xx, a redirect) stops at once.
+Redirects are not followed: the URL was checked against the host's allowed prefixes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from .. import __version__
+from ..errors import Problem
+from .auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Host, sign
+from .errors import ApiError
+
+log = logging.getLogger("naskah.service")
+
+RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+
+
+def check_callback_url(url: str, host: Host, field: str) -> str:
+    """The URL if it is one of the host's allowed callback URLs; else a 422 naming the field."""
+    def refuse(message: str) -> ApiError:
+        return ApiError(422, "callback_refused", "the callback URL is not allowed", [Problem(field, message)])
+
+    if not isinstance(url, str) or len(url) > 2000:
+        raise refuse("must be a URL (text of at most 2000 characters)")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise refuse("is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise refuse("must be an http or https URL")
+    if "@" in parts.netloc:
+        raise refuse("must not contain a user or password")
+    if host.hmac_secret is None:
+        raise refuse(f"host {host.name} has no HMAC secret to sign callbacks with; configure hmac_secret_env")
+    if not any(_under(url, prefix) for prefix in host.callback_prefixes):
+        raise refuse(f"is not under the callback URLs configured for host {host.name} (callback_prefixes)")
+    return url
+
+
+def _under(url: str, prefix: str) -> bool:
+    u, p = urlsplit(url), urlsplit(prefix)
+    if any(segment in (".", "..") for segment in unquote(u.path).split("/")):
+        return False
+    if (u.scheme, (u.hostname or "").lower(), u.port) != (p.scheme, (p.hostname or "").lower(), p.port):
+        return False
+    return u.path == p.path or u.path.startswith(p.path if p.path.endswith("/") else p.path + "/") or p.path == ""
+
+
+def callback_body(job) -> bytes:
+    body = {"event": "letter.issued" if job.state == "done" else "letter.failed", "job_id": job.job_id,
+            "status": job.state, "http_status": job.http_status, "letter": job.result, "error": job.error}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    state: str  # delivered or failed
+    attempts: int
+    error: str | None = None
+
+
+def post_callback(url: str, secret: bytes, body: bytes, *, job_id: str, event: str, attempts: int,
+                  backoff: float, backoff_max: float, timeout: float,
+                  stop: threading.Event | None = None) -> CallbackOutcome:
+    """Post ``body`` to ``url`` until the host accepts it (2xx), a permanent failure, or ``attempts`` tries."""
+    import requests
+
+    stop = stop or threading.Event()
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    error = None
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy from the environment for a callback to the host
+        for attempt in range(1, attempts + 1):
+            timestamp = str(int(time.time()))
+            headers = {"Content-Type": "application/json", "User-Agent": f"naskah/{__version__}",
+                       TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, body),
+                       "X-Naskah-Job": job_id, "X-Naskah-Event": event}
+            retry_after = None
+            try:
+                response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+            except requests.RequestException as exc:
+                error = f"try {attempt}: {type(exc).__name__} (no answer from the host)"
+                retry = True
+            else:
+                if 200 <= response.status_code < 300:
+                    log.info("callback of job %s delivered (try %d)", job_id, attempt)
+                    return CallbackOutcome("delivered", attempt)
+                error = f"try {attempt}: the host answered HTTP {response.status_code}"
+                retry = response.status_code in RETRY_STATUSES
+                retry_after = _seconds(response.headers.get("Retry-After"))
+                response.close()
+            log.warning("callback of job %s to %s failed: %s", job_id, parts.hostname, error)
+            if not retry:
+                return CallbackOutcome("failed", attempt, error + " (not retried)")
+            if attempt < attempts:
+                delay = min(backoff * 2 ** (attempt - 1), backoff_max)
+                if retry_after is not None:
+                    delay = min(max(delay, retry_after), backoff_max)
+                if stop.wait(delay):
+                    return CallbackOutcome("pending", attempt, error + " (interrupted by shutdown)")
+    return CallbackOutcome("failed", attempts, f"{error} (gave up after {attempts} tries)")
+
+
+def _seconds(value: str | None) -> float | None:
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    return None

@@ -1,0 +1,290 @@
+"""The public page behind the QR code: ``GET /v/{letter id}`` tells a citizen, in Indonesian, whether the letter
+is genuine, and ``POST /v/{letter id}`` checks whether a PDF they hold is exactly that letter.
+
+The page shows only what the letter itself shows about itself: issuing agency, kind, number, date, subject,
+signer with title, signing time, the SHA-256 of the signed file and whether its signature verifies. It never
+offers the letter for download (the URL is printed on the letter, and a photo of the QR code must not give
+away the whole letter), and it never shows the host's workflow id, the members of a team or NIPs.
+
+What the page says about the agency and the signer's title comes from a *public record* written when the
+service issues a letter (``public_records`` in ``STORE_DIR/service.sqlite``); a letter issued from the command
+line has none, and the page then shows what the store's index has.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from ..formatting import tanggal
+from ..letters import LETTER_TITLES
+from ..sign.demo_key import SIGNER_CN as DEMO_SIGNER_CN
+from ..store import StoredLetter
+from ..verify import VerificationReport
+
+#: Time zone abbreviations as Indonesians write them.
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+_RECORDS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS public_records (
+    letter_id  TEXT PRIMARY KEY,
+    record     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)
+"""
+
+
+def public_record(prepared) -> dict:
+    """What the verification page may say about a letter, from the validated letter (a ``PreparedLetter``)."""
+    context, letter = prepared.context, prepared.letter
+    agency: list[str] = []
+    kop = getattr(letter, "kop", None)
+    if kop is not None:
+        agency = [kop.pemerintah, kop.nama]
+    elif getattr(letter, "pemohon", None) is not None and getattr(letter.pemohon, "unit", None):
+        agency = [letter.pemohon.unit]
+    signer = context.get("penandatangan") or {}
+    lines = [line.strip() for line in signer.get("baris_jabatan", []) if line and line.strip()]
+    if lines:
+        lines[-1] = lines[-1].rstrip(",").strip()
+    return {
+        "agency": agency,
+        "letter_kind": prepared.mapping.letter,
+        "nomor": context.get("nomor") or None,
+        "tanggal": (context.get("tanggal") or (context.get("ditetapkan") or {}).get("tanggal") or None),
+        "hal": context.get("hal") or prepared.metadata.get("hal"),
+        "signer_name": signer.get("nama"),
+        "signer_title_lines": [line for line in lines if line],
+    }
+
+
+class PublicRecords:
+    """The ``public_records`` table; each call opens its own connection (threads share one instance)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(_RECORDS_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def put(self, letter_id: str, record: dict) -> None:
+        text = json.dumps(record, ensure_ascii=False, default=_iso, sort_keys=True)
+        with self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO public_records (letter_id, record, created_at) VALUES (?, ?, ?)",
+                       (letter_id, text, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")))
+
+    def get(self, letter_id: str) -> dict | None:
+        with self._connect() as db:
+            row = db.execute("SELECT record FROM public_records WHERE letter_id = ?", (letter_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+
+def _iso(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+class ReportCache:
+    """Verification reports of stored letters by SHA-256 (a stored file changes only when renewed)."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._reports: collections.OrderedDict[str, VerificationReport] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sha256: str) -> VerificationReport | None:
+        with self._lock:
+            report = self._reports.get(sha256)
+            if report is not None:
+                self._reports.move_to_end(sha256)
+            return report
+
+    def put(self, sha256: str, report: VerificationReport) -> None:
+        with self._lock:
+            self._reports[sha256] = report
+            while len(self._reports) > self.size:
+                self._reports.popitem(last=False)
+
+
+# ------------------------------------------------------------------------------------------------ verdicts
+
+@dataclass
+class Verdict:
+    """A verification report told plainly: ``state`` is ok, demo, warn or bad; ``short`` fits a table cell;
+    ``summary`` speaks of the registered letter ("Surat ini"); ``reasons`` are Indonesian sentences."""
+
+    state: str
+    headline: str
+    short: str
+    summary: str
+    reasons: list[str] = field(default_factory=list)
+    technical: list[str] = field(default_factory=list)
+    signed_at: str | None = None
+
+
+def uses_demo_key(report: VerificationReport) -> bool:
+    return any(sig.signer == DEMO_SIGNER_CN for sig in report.signatures)
+
+
+def _reason(problem: str) -> str:
+    text = problem.lower()
+    if "no signatures" in text:
+        return "Berkas ini tidak memiliki tanda tangan elektronik."
+    if "not a readable pdf" in text:
+        return "Berkas ini bukan PDF yang dapat dibaca."
+    if "digest mismatch" in text or "changed after signing" in text:
+        return "Isi berkas telah diubah setelah ditandatangani."
+    if "modified after" in text:
+        return "Berkas telah diubah setelah ditandatangani dengan cara yang tidak diizinkan."
+    if "does not match the signer" in text:
+        return "Tanda tangan elektronik tidak cocok dengan sertifikat penandatangan."
+    if "trusted root" in text:
+        return "Sertifikat elektronik penandatangan tidak berasal dari penyelenggara sertifikasi yang dipercaya."
+    if "timestamp" in text:
+        return "Cap waktu tanda tangan tidak dapat dipastikan."
+    if "revocation" in text or "long-term" in text:
+        return "Status sertifikat penandatangan (dicabut atau tidak) tidak dapat dipastikan."
+    return "Pemeriksaan teknis menemukan masalah pada tanda tangan elektronik."
+
+
+def verdict_of(report: VerificationReport, zone: str) -> Verdict:
+    problems = list(report.problems)
+    for sig in report.signatures:
+        problems += sig.problems
+        if not sig.intact and not any("digest" in p for p in sig.problems):
+            problems.append("the signed content was changed after signing (digest mismatch)")
+    for ts in report.timestamps:
+        problems += ts.problems
+    reasons = list(dict.fromkeys(_reason(problem) for problem in problems))
+    signed_at = None
+    if report.signatures:
+        first = report.signatures[0]
+        moment = first.timestamp.time if first.timestamp and first.timestamp.time else first.signing_time
+        signed_at = waktu(moment, zone) if moment else None
+    if not report.ok:
+        return Verdict("bad", "Tanda tangan elektronik TIDAK sah", "TIDAK sah",
+                       "Keaslian surat ini tidak dapat dipastikan. Jangan mengandalkannya; hubungi instansi "
+                       "penerbit untuk memperoleh salinan resmi.", reasons or [_reason("")], problems, signed_at)
+    if uses_demo_key(report):
+        return Verdict("demo", "Surat percobaan, TIDAK berlaku", "Surat percobaan (kunci DEMO), tidak berlaku",
+                       "Tanda tangan surat ini utuh, tetapi dibuat dengan kunci DEMO aplikasi, bukan dengan "
+                       "sertifikat elektronik resmi. Surat ini hanya untuk uji coba dan tidak sah sebagai naskah "
+                       "dinas.", [], [], signed_at)
+    if not report.trust_checked:
+        return Verdict("warn", "Keabsahan tanda tangan tidak dapat dipastikan", "Tidak dapat dipastikan",
+                       "Isi surat ini tidak berubah sejak ditandatangani, tetapi layanan ini belum mempunyai daftar "
+                       "penerbit sertifikat yang dipercaya, sehingga penandatangannya tidak dapat dipastikan.",
+                       [], [], signed_at)
+    return Verdict("ok", "Tanda tangan elektronik sah", "Sah",
+                   "Surat ini ditandatangani secara elektronik dengan sertifikat yang dipercaya, dan isinya tidak "
+                   "berubah sejak ditandatangani.", [], [], signed_at)
+
+
+def waktu(moment: dt.datetime, zone: str) -> str:
+    """"27 Juni 2023 pukul 09.15 WIB"."""
+    tz = ZoneInfo(zone)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    local = moment.astimezone(tz)
+    text = format_datetime(local, "d MMMM y 'pukul' HH.mm", tzinfo=tz, locale="id")
+    return f"{text} {_ZONE_NAMES.get(zone) or local.tzname() or zone}"
+
+
+# ------------------------------------------------------------------------------------------------ the page
+
+def letter_facts(letter_id: str, stored: StoredLetter, record: dict | None) -> dict:
+    """The rows of the page's table, each (label, value) with value None when not known."""
+    record = record or {}
+    kind = record.get("letter_kind") or stored.letter_kind
+    date = record.get("tanggal") or stored.tanggal
+    signer = record.get("signer_name") or stored.penandatangan
+    return {
+        "agency": record.get("agency") or [],
+        "kind": LETTER_TITLES.get(kind, kind),
+        "nomor": record.get("nomor") or stored.nomor or None,
+        "tanggal": _tanggal(date),
+        "hal": record.get("hal") or stored.hal,
+        "signer_name": signer,
+        "signer_title_lines": record.get("signer_title_lines") or [],
+        "sha256": stored.sha256,
+        "sha256_groups": [stored.sha256[i:i + 8] for i in range(0, len(stored.sha256), 8)],
+        "letter_id": letter_id,
+    }
+
+
+def _tanggal(value) -> str | None:
+    if not value:
+        return None
+    try:
+        return tanggal(str(value)[:10])
+    except ValueError:
+        return str(value)
+
+
+@dataclass
+class UploadCheck:
+    """The check of an uploaded file against the stored letter."""
+
+    kind: str  # same, earlier (an earlier revision of the same signed letter), different, unreadable
+    headline: str
+    summary: str
+    filename: str
+    sha256: str | None = None
+    verdict: Verdict | None = None
+
+    @property
+    def cls(self) -> str:
+        """The colour of the result: a file that is the letter but whose signature fails is not green."""
+        if self.kind in ("same", "earlier"):
+            return self.verdict.state if self.verdict else "ok"
+        return "bad" if self.kind == "different" else "warn"
+
+    @property
+    def sha256_groups(self) -> list[str]:
+        return [self.sha256[i:i + 8] for i in range(0, len(self.sha256 or ""), 8)]
+
+
+def check_upload(data: bytes, filename: str, stored_pdf: bytes, stored_sha256: str,
+                 verify, zone: str) -> UploadCheck:
+    """Compare an uploaded file with the stored letter; ``verify(bytes)`` gives its verification report."""
+    name = (filename or "berkas tanpa nama")[:120]
+    if not data:
+        return UploadCheck("unreadable", "Tidak ada berkas yang diunggah",
+                           "Pilih berkas PDF surat yang ingin diperiksa, lalu tekan tombol Periksa berkas.", name)
+    if b"%PDF-" not in data[:1024]:
+        return UploadCheck("unreadable", "Berkas ini bukan PDF",
+                           "Yang dapat diperiksa hanya berkas PDF surat elektronik, bukan foto, hasil pindai, atau "
+                           "berkas jenis lain.", name, hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 == stored_sha256:
+        return UploadCheck("same", "Berkas ini SAMA PERSIS dengan surat yang diterbitkan",
+                           "Sidik jari berkas Anda sama dengan sidik jari surat yang tercatat: berkas ini tidak "
+                           "berubah sedikit pun.", name, sha256, verdict_of(verify(data), zone))
+    verdict = verdict_of(verify(data), zone)
+    if verdict.state != "bad" and len(data) < len(stored_pdf) and stored_pdf.startswith(data):
+        return UploadCheck("earlier", "Berkas ini adalah surat yang sama, versi sebelumnya",
+                           "Isi dan tanda tangan berkas Anda sama dengan surat yang tercatat. Versi yang tercatat "
+                           "kemudian hanya ditambah cap waktu arsip untuk menjaga keabsahan jangka panjang.",
+                           name, sha256, verdict)
+    if verdict.state == "bad":
+        summary = ("Sidik jari berkas Anda berbeda dari surat yang tercatat, dan tanda tangan elektronik di "
+                   "dalamnya tidak sah: berkas ini kemungkinan telah diubah. Jangan mengandalkannya. Surat asli "
+                   "yang tercatat dengan kode ini tertera di bawah; mintalah salinannya kepada instansi penerbit.")
+    else:
+        summary = ("Sidik jari berkas Anda berbeda dari surat yang tercatat. Berkas ini memang bertanda tangan "
+                   "elektronik, tetapi bukan surat dengan kode verifikasi ini. Surat yang tercatat dengan kode ini "
+                   "tertera di bawah.")
+    return UploadCheck("different", "Berkas ini BUKAN surat yang diterbitkan dengan kode ini", summary, name,
+                       sha256, verdict)

@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -99,6 +100,7 @@ class Service:
         # uploads on the public page that may be checked or wait in line; more get "busy, try later"
         self.page_checks = threading.BoundedSemaphore(4 * self.options.max_concurrent_verifications)
         self.stopping = threading.Event()
+        self._purged_at = 0.0
         self._profiles: dict[str, tuple[list[Path], str | None]] = {}
         self._profiles_lock = threading.Lock()
         prefix = self.options.verification_path or urlsplit(settings.verification_base_url).path
@@ -116,16 +118,22 @@ class Service:
                                         restart_after=self.settings.pool_restart_after,
                                         soffice=self.settings.soffice).start()
             self.naskah.pool = self.pool
-        purged = self.jobs.purge(self.options.job_retention_days)
-        if purged:
-            log.info("forgot %d finished jobs older than %g days", purged, self.options.job_retention_days)
+        self.purge()
+        # callbacks still owed for finished jobs first: a resumed job schedules its own when it finishes
+        for job in self.jobs.callbacks_pending():
+            self._schedule_callback(job)
         resumed = self.runner.resume()
         if resumed:
             log.info("resumed %d jobs left unfinished when the service last stopped", resumed)
-        for job in self.jobs.callbacks_pending():
-            self._schedule_callback(job)
         if not self.hosts:
             log.warning("no host can call the API: set NASKAH_SERVICE_TOKEN (or configure [[service.hosts]])")
+
+    def purge(self) -> None:
+        """Forget finished jobs older than job_retention_days (at start, then at most once an hour)."""
+        self._purged_at = time.monotonic()
+        purged = self.jobs.purge(self.options.job_retention_days)
+        if purged:
+            log.info("forgot %d finished jobs older than %g days", purged, self.options.job_retention_days)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -141,6 +149,8 @@ class Service:
 
     def _issue(self, job: Job, payload: dict) -> tuple[int, dict]:
         """A job's work, on a worker thread: issue the letter and keep its public record."""
+        if time.monotonic() - self._purged_at > 3600:
+            self.purge()
         prepared = self.naskah.prepare(payload, job.mapping)
         issued = self.naskah.issue(payload, job.mapping)
         self.records.put(issued.letter_id, public_record(prepared))

@@ -110,7 +110,8 @@ class Naskah:
             json.dumps({"letter": chosen.letter, "context": context}, sort_keys=True, default=_json_default,
                        ensure_ascii=False).encode("utf-8")
         ).hexdigest()
-        metadata = {"jenis": chosen.letter, "workflow_id": identity} | chosen.metadata_for(context)
+        metadata = {"jenis": chosen.letter, "workflow_id": identity, "penerbit": _issuer_of(letter)}
+        metadata |= chosen.metadata_for(context)
         letter_id = letter_id_for(chosen.letter, identity, str(context.get("nomor", "")))
         return PreparedLetter(chosen, letter, context, letter_id, identity, content_hash, metadata)
 
@@ -208,6 +209,15 @@ class Naskah:
             pdf_path=stored.pdf_path, sha256=stored.sha256,
             verification_url=self.verification_url(stored.letter_id), metadata=stored.metadata, reused=reused,
         )
+
+
+def _issuer_of(letter: Model) -> list[str]:
+    """Who issues the letter, as its kop (or, for an applicant's own letter, their unit) names it."""
+    kop = getattr(letter, "kop", None)
+    if kop is not None:
+        return [kop.pemerintah, kop.nama]
+    unit = getattr(getattr(letter, "pemohon", None), "unit", None)
+    return [unit] if unit else []
 
 
 def _place_of(context: dict) -> str | None:

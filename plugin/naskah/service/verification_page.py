@@ -211,7 +211,7 @@ def letter_facts(letter_id: str, stored: StoredLetter, record: dict | None) -> d
     date = record.get("tanggal") or stored.tanggal
     signer = record.get("signer_name") or stored.penandatangan
     return {
-        "agency": record.get("agency") or [],
+        "agency": record.get("agency") or stored.metadata.get("penerbit") or [],
         "kind": LETTER_TITLES.get(kind, kind),
         "nomor": record.get("nomor") or stored.nomor or None,
         "tanggal": _tanggal(date),

@@ -49,7 +49,8 @@ def cmd_issue(args) -> int:
 
 def _print_issued(issued) -> None:
     state = "already issued" if issued.reused else "issued"
-    print(f"{state} {issued.letter_kind} {issued.metadata.get('nomor', '')} -> {issued.pdf_path}")
+    number = issued.metadata.get("nomor") or "(no number)"  # an applicant's own letter has none
+    print(f"{state} {issued.letter_kind} {number} -> {issued.pdf_path}")
     _print_delivery(issued)
 
 

@@ -2,7 +2,6 @@
 LibreOffice processes, past bad payloads, with every failure reported at the end."""
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field

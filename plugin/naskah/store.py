@@ -123,6 +123,23 @@ class LocalStore:
         return stored
 
 
+    def replace_pdf(self, letter: StoredLetter, pdf: bytes) -> Path:
+        """Store a new version of a letter's PDF (a renewed archival timestamp): the index moves to it only if
+        nobody changed the letter meanwhile, and the old file goes."""
+        sha256 = hashlib.sha256(pdf).hexdigest()
+        path = self.letters_dir / f"{letter.letter_id}-{sha256[:12]}.pdf"
+        _write_atomically(path, pdf)
+        with self._connect() as db:
+            changed = db.execute("UPDATE letters SET sha256 = ?, pdf_path = ? WHERE letter_id = ? AND sha256 = ?",
+                                 (sha256, str(path), letter.letter_id, letter.sha256)).rowcount
+        if changed != 1:
+            path.unlink(missing_ok=True)
+            raise StoreConflictError(f"letter {letter.letter_id} changed in the store meanwhile; try again")
+        if Path(letter.pdf_path) != path:
+            Path(letter.pdf_path).unlink(missing_ok=True)
+        return path
+
+
 def _text(value) -> str | None:
     return None if value is None else str(value)
 

@@ -8,15 +8,11 @@ it. A renewed letter is verified before it replaces the stored one; a letter tha
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
-import os
-import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SigningError
+from ..errors import SigningError, StoreConflictError
 from .profile import SigningProfile
 
 
@@ -102,37 +98,10 @@ def renew_store(store, profile: SigningProfile, *, older_than: dt.timedelta = dt
             continue
         try:
             renewed = renew_pdf(pdf, profile)
-            path = _replace(store, letter, renewed)
-        except SigningError as exc:
+            path = store.replace_pdf(letter, renewed)
+        except (SigningError, StoreConflictError) as exc:
             results.append(Renewal(letter.letter_id, "failed", str(exc)))
             continue
         results.append(Renewal(letter.letter_id, "renewed",
                                f"timestamp of {last:%Y-%m-%d %H:%M:%S} renewed", pdf_path=path))
     return results
-
-
-def _replace(store, letter, renewed: bytes) -> Path:
-    """Point the store's index at the renewed PDF (same naming as the store: ``ID-SHA12.pdf``)."""
-    sha256 = hashlib.sha256(renewed).hexdigest()
-    old_path = Path(letter.pdf_path)
-    path = old_path.with_name(f"{letter.letter_id}-{sha256[:12]}.pdf")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(renewed)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    # TODO(lead): a LocalStore method for this; the index's columns are the store's business
-    with sqlite3.connect(store.index_path, timeout=30) as db:
-        changed = db.execute("UPDATE letters SET sha256 = ?, pdf_path = ? WHERE letter_id = ? AND sha256 = ?",
-                             (sha256, str(path), letter.letter_id, letter.sha256)).rowcount
-    if changed != 1:
-        path.unlink(missing_ok=True)
-        raise SigningError(f"letter {letter.letter_id} changed in the store while it was renewed; try again")
-    if old_path != path:
-        old_path.unlink(missing_ok=True)
-    return path

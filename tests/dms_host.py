@@ -87,7 +87,8 @@ class HostDms:
     def copies(self, *, sha256: str | None = None, key: str | None = None) -> list[StoredDocument]:
         with self.lock:
             return [doc for doc in self.documents
-                    if (sha256 is None or doc.sha256 == sha256) and (key is None or doc.fields.get("external_id") == key)]
+                    if (sha256 is None or doc.sha256 == sha256)
+                    and (key is None or doc.fields.get("external_id") == key)]
 
     def uploads_tried(self) -> int:
         with self.lock:
@@ -207,7 +208,7 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict, dict]:
     return fields, files
 
 
-def tls_for_localhost(directory) -> tuple["ssl.SSLContext", "Path"]:
+def tls_for_localhost(directory):
     """A test CA and a certificate for 127.0.0.1 it signed: the server's TLS context, and the CA file."""
     import datetime as dt
     import ipaddress

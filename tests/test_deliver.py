@@ -5,10 +5,11 @@ Every fault ends with exactly one copy in the DMS and nothing lost."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
-import sqlite3
 import subprocess
+import sys
 import threading
 import time
 
@@ -111,7 +112,7 @@ def test_dms_down_then_started_later_then_outbox_retry(data_dir, tmp_path):
     dms = generic_options(f"http://127.0.0.1:{port}/api", retries=1)
     config = config_for(tmp_path, data_dir, dms)
     payload = tmp_path / "letter.json"
-    payload.write_text(__import__("json").dumps(letter_payload(4)))
+    payload.write_text(json.dumps(letter_payload(4)))
 
     issued = run_naskah("--config", str(config), "issue", str(payload), token=TOKEN)
     assert issued.returncode == 0, issued.stderr  # issued and kept for delivery: not an error of the issue
@@ -130,7 +131,7 @@ def test_dms_down_then_started_later_then_outbox_retry(data_dir, tmp_path):
         pdf = next((tmp_path / "store" / "letters").glob("*.pdf")).read_bytes()
         assert copy.sha256 == hashlib.sha256(pdf).hexdigest()
         listing = run_naskah("--config", str(config), "outbox", "list", token=TOKEN)
-        assert f" delivered  arsip" in listing.stdout and f"document {copy.id}" in listing.stdout
+        assert " delivered  arsip" in listing.stdout and f"document {copy.id}" in listing.stdout
 
         again = run_naskah("--config", str(config), "outbox", "retry", token=TOKEN)  # nothing left to do
         assert again.returncode == 0 and len(host.copies()) == 1
@@ -142,9 +143,9 @@ def test_issuing_process_killed_during_delivery_then_restarted(host, data_dir, t
     """SIGKILL after signing, with the upload sent and its answer not yet back; the restarted process
     finds the copy the DMS made and does not upload again."""
     host.hold_uploads = True
-    config = config_for(tmp_path, data_dir, generic_options(host.url, lease_seconds=2))
+    config = config_for(tmp_path, data_dir, generic_options(host.url))
     payload = tmp_path / "letter.json"
-    payload.write_text(__import__("json").dumps(letter_payload(5)))
+    payload.write_text(json.dumps(letter_payload(5)))
 
     process = subprocess.Popen(naskah_command("--config", str(config), "issue", str(payload)),
                                env=naskah_env(TOKEN), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -160,7 +161,8 @@ def test_issuing_process_killed_during_delivery_then_restarted(host, data_dir, t
         process.communicate()
     host.hold_uploads = False
     host.release.set()
-    time.sleep(2.5)  # the dead process's lease expires
+    # restarted at once: the claim of the dead process (its pid is gone) is taken over without waiting for
+    # the lease to run out
 
     restarted = run_naskah("--config", str(config), "issue", str(payload), token=TOKEN)
     assert restarted.returncode == 0, restarted.stderr
@@ -176,7 +178,7 @@ def test_two_processes_delivering_the_same_outbox_at_once(data_dir, tmp_path):
     payloads = []
     for number in range(6, 10):
         payload = tmp_path / f"letter-{number}.json"
-        payload.write_text(__import__("json").dumps(letter_payload(number)))
+        payload.write_text(json.dumps(letter_payload(number)))
         payloads.append(str(payload))
     issued = run_naskah("--config", str(config), "issue", *payloads, token=TOKEN)  # the DMS is down
     assert issued.returncode == 0, issued.stderr
@@ -205,7 +207,7 @@ def test_wrong_credentials_name_the_dms_and_status_and_keep_the_letter(host, dat
     wrong = "this-token-is-wrong-9f2c"
     config = config_for(tmp_path, data_dir, generic_options(host.url))
     payload = tmp_path / "letter.json"
-    payload.write_text(__import__("json").dumps(letter_payload(10)))
+    payload.write_text(json.dumps(letter_payload(10)))
 
     result = run_naskah("-v", "--config", str(config), "issue", str(payload), token=wrong)
     assert result.returncode == 1
@@ -305,6 +307,32 @@ def test_a_claim_is_exclusive_until_its_lease_expires(outbox_location, tmp_path)
     done = outbox.delivered(taken, "owner-b", "DOC-9", "http://dms/9")
     assert (done.state, done.dms_id, done.lease_owner) == ("delivered", "DOC-9", None)
     assert outbox.claim(document.idempotency_key, "arsip", "owner-c", lease_seconds=60, include_failed=True) is None
+
+
+def test_the_claim_of_a_dead_process_is_taken_over_at_once(outbox_location, tmp_path):
+    from naskah.deliver.outbox import new_owner
+
+    outbox = Outbox(outbox_location)
+    document, pdf = _document(1, tmp_path)
+    outbox.record(document, "arsip", pdf)
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    mine = new_owner()
+    host, space, _pid, _ = mine.rsplit(":", 3)
+    dead = f"{host}:{space}:{child.stdout.strip()}:0000"
+    alive = f"{host}:{space}:{os.getppid()}:0000"  # a process that still runs
+    assert outbox.claim(document.idempotency_key, "arsip", alive, lease_seconds=600)
+    assert outbox.claim(document.idempotency_key, "arsip", mine, lease_seconds=600) is None
+    other, _ = _document(2, tmp_path)
+    outbox.record(other, "arsip", pdf)
+    assert outbox.claim(other.idempotency_key, "arsip", dead, lease_seconds=600)
+    taken = outbox.claim(other.idempotency_key, "arsip", mine, lease_seconds=600)
+    assert taken is not None and taken.lease_owner == mine and taken.attempts == 2
+    assert [key for key, _ in outbox.candidates("arsip", due_only=False, include_failed=True)] == []
+
+
+def test_a_lease_shorter_than_one_request_is_refused():
+    with pytest.raises(ConfigError, match=r"lease_seconds \(30\) must be longer than one request can take"):
+        load_settings(None, dms=generic_options("http://127.0.0.1:9/api", lease_seconds=30, read_timeout=60))
 
 
 def test_many_threads_claiming_at_once_get_each_entry_once(outbox_location, tmp_path):
@@ -420,3 +448,21 @@ def test_tls_is_verified_against_the_configured_ca_bundle(token_env, tmp_path):
         assert [copy.sha256 for copy in host.copies()] == [document.sha256]
     finally:
         host.stop()
+
+
+def test_letters_the_outbox_never_got_are_listed_and_delivered_when_issued_again(host, data_dir, tmp_path):
+    payload = tmp_path / "letter.json"
+    payload.write_text(json.dumps(letter_payload(15)))
+    without_dms = write_config(tmp_path / "local.toml", data_dir=str(data_dir), store_dir=str(tmp_path / "store"))
+    assert run_naskah("--config", str(without_dms), "issue", str(payload), token=None).returncode == 0
+
+    config = config_for(tmp_path, data_dir, generic_options(host.url))
+    listing = run_naskah("--config", str(config), "outbox", "list", token=TOKEN)
+    assert " not recorded " in listing.stdout and "800.1.11.1/0015/35.73.401/2023" in listing.stdout
+    assert "1 letter(s) in the store are not in the outbox" in listing.stderr
+
+    again = run_naskah("--config", str(config), "issue", str(payload), token=TOKEN)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("already issued") and "delivered to the DMS: document DOC-1" in again.stdout
+    assert len(host.copies()) == 1
+    assert "not recorded" not in run_naskah("--config", str(config), "outbox", "list", token=TOKEN).stdout

@@ -154,6 +154,15 @@ class Delivery:
         """Find or upload, then complete, with bounded retries of transient failures."""
         document = entry.document
         pdf = _read_pdf(entry)
+        if hasattr(self.connector, "before_request"):
+            self.connector.before_request = lambda: self._renew(entry)
+        try:
+            return self._attempts(entry, attempt, document, pdf)
+        finally:
+            if hasattr(self.connector, "before_request"):
+                self.connector.before_request = None
+
+    def _attempts(self, entry: OutboxEntry, attempt: "_Attempt", document: DmsDocument, pdf: bytes) -> Receipt:
         receipt: Receipt | None = None
         retry = 0
         while True:

@@ -38,7 +38,23 @@ def cmd_outbox_list(args) -> int:
         counts[entry.state] = counts.get(entry.state, 0) + 1
     summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "empty"
     print(f"outbox {outbox.location}: {summary}", file=sys.stderr)
+    if settings.dms is not None and args.state is None:
+        _report_unrecorded(settings, outbox)
     return 0
+
+
+def _report_unrecorded(settings, outbox) -> None:
+    """Letters in the local store that the outbox never got: issued before the DMS was configured, or the
+    issuing process stopped between storing and recording. Issuing their payloads again delivers them."""
+    from ..store import LocalStore
+
+    recorded = {entry.letter_id for entry in outbox.entries(target=settings.dms.name)}
+    missing = [letter for letter in LocalStore(settings.store_path).all() if letter.letter_id not in recorded]
+    for letter in missing:
+        print(f"{letter.letter_id}  {'not recorded':10} {settings.dms.name:12} {letter.letter_kind} {letter.nomor}")
+    if missing:
+        print(f"{len(missing)} letter(s) in the store are not in the outbox: issue their payloads again to deliver "
+              f"them", file=sys.stderr)
 
 
 def cmd_outbox_retry(args) -> int:

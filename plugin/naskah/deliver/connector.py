@@ -22,10 +22,10 @@ import re
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import NaskahError
 
@@ -82,8 +82,10 @@ class CommonOptions(_Options):
     retries: int = Field(default=4, ge=0, le=10, description="retries of a failed request in one delivery")
     backoff: float = Field(default=0.5, ge=0, le=60, description="first wait between retries, doubled each time")
     backoff_max: float = Field(default=30.0, ge=0, le=600, description="longest wait between retries")
-    lease_seconds: float = Field(default=300.0, ge=1, le=86400,
-                                 description="how long a claim on an outbox entry lasts without renewal")
+    lease_seconds: float = Field(default=600.0, ge=1, le=86400,
+                                 description="how long a claim on an outbox entry lasts without renewal (it is "
+                                             "renewed before every request; a dead process's claim on this "
+                                             "host is taken over at once)")
 
     @field_validator("url")
     @classmethod
@@ -101,6 +103,18 @@ class CommonOptions(_Options):
         if value is not None and not Path(value).is_file():
             raise ValueError(f"CA bundle {value} does not exist")
         return value
+
+    @property
+    def longest_request(self) -> float:
+        """Seconds one request may take at most, its retries by urllib3 included."""
+        return (self.retries + 1) * (self.connect_timeout + self.read_timeout) + self.retries * self.backoff_max
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_request(self):
+        if self.lease_seconds <= self.longest_request:
+            raise ValueError(f"lease_seconds ({self.lease_seconds:g}) must be longer than one request can take "
+                             f"with its retries ({self.longest_request:g} s), or two processes could both upload")
+        return self
 
 
 def _env_name(value: str | None) -> str | None:
@@ -279,6 +293,8 @@ class HttpConnector(Connector):
     def __init__(self, options: CommonOptions):
         super().__init__(options)
         self._session: requests.Session | None = None
+        #: Called before every request (the outbox renews its claim there; it may stop the delivery).
+        self.before_request: Callable[[], None] | None = None
 
     # -- secrets
     def _secret(self, env_name: str | None, what: str) -> str:
@@ -342,6 +358,8 @@ class HttpConnector(Connector):
             url = self.options.url + "/" + url.lstrip("/")
         headers = {**self._auth_headers(), **kwargs.pop("headers", {})}
         what = what or f"{method} {_display_url(url)}"
+        if self.before_request is not None:
+            self.before_request()
         try:
             response = self.session.request(
                 method, url, headers=headers, timeout=(self.options.connect_timeout, self.options.read_timeout),

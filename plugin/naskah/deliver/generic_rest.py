@@ -100,7 +100,8 @@ class GenericRestConnector(HttpConnector):
         variables = _variables(document)
         data: list[tuple[str, str]] = [(name, _fill(template, variables)) for name, template in options.fields.items()]
         if options.metadata_field:
-            data += [(_fill(options.metadata_field, {"name": name}), value) for name, value in document.metadata.items()]
+            data += [(_fill(options.metadata_field, {"name": name}), value)
+                     for name, value in document.metadata.items()]
         if options.metadata_json_field:
             data.append((options.metadata_json_field, json.dumps(document.metadata, ensure_ascii=False)))
         headers = {options.idempotency_header: document.idempotency_key} if options.idempotency_header else {}

@@ -165,6 +165,10 @@ class MayanConnector(HttpConnector):
         type_id = self.document_type_id(label)
         wanted = self.metadata_type_ids(self._metadata_of(document))
         self._check_attached(type_id, label, wanted)
+        if document.tags:
+            self._tag_ids(document.tags)  # everything the document will need exists before it is made
+        if document.cabinet:
+            self._cabinet_id(document.cabinet)
         description = "\n".join(part for part in (document.description, _KEY_LINE + document.idempotency_key) if part)
         response = self.request(
             "POST", self.api("documents/upload/"), expect=(200, 201, 202),
@@ -207,12 +211,24 @@ class MayanConnector(HttpConnector):
         self._verify_checksum(base, document, pdf)
         return receipt
 
-    def _complete_tags(self, base: str, tags: list[str]) -> None:
+    def _tag_ids(self, tags: list[str]) -> dict[str, int]:
         known = {item["label"]: item["id"] for item in self._pages("tags/", "listing tags")}
         missing = [tag for tag in tags if tag not in known]
         if missing:
             raise PermanentDeliveryError(f"{self.describe()} has no tag {', '.join(map(repr, missing))}; "
                                          f"create it there, or run `naskah dms setup`")
+        return known
+
+    def _cabinet_id(self, cabinet: str) -> int:
+        known = {item.get("full_path") or item["label"]: item["id"]
+                 for item in self._pages("cabinets/", "listing cabinets")}
+        if cabinet not in known:
+            raise PermanentDeliveryError(f"{self.describe()} has no cabinet {cabinet!r}; create it there, "
+                                         f"or run `naskah dms setup`")
+        return known[cabinet]
+
+    def _complete_tags(self, base: str, tags: list[str]) -> None:
+        known = self._tag_ids(tags)
         attached = {item["id"] for item in self._pages(f"{base}/tags/", "reading the document's tags")}
         for tag in tags:
             if known[tag] not in attached:
@@ -220,14 +236,10 @@ class MayanConnector(HttpConnector):
                              data={"tag": known[tag]}, what=f"attaching tag {tag!r}")
 
     def _complete_cabinet(self, document_id: str, base: str, cabinet: str) -> None:
-        known = {item.get("full_path") or item["label"]: item["id"]
-                 for item in self._pages("cabinets/", "listing cabinets")}
-        if cabinet not in known:
-            raise PermanentDeliveryError(f"{self.describe()} has no cabinet {cabinet!r}; create it there, "
-                                         f"or run `naskah dms setup`")
+        cabinet_id = self._cabinet_id(cabinet)
         inside = {item["id"] for item in self._pages(f"{base}/cabinets/", "reading the document's cabinets")}
-        if known[cabinet] not in inside:
-            self.request("POST", self.api(f"cabinets/{known[cabinet]}/documents/add/"), expect=(200, 201, 202, 204),
+        if cabinet_id not in inside:
+            self.request("POST", self.api(f"cabinets/{cabinet_id}/documents/add/"), expect=(200, 201, 202, 204),
                          data={"document": document_id}, what=f"adding the document to cabinet {cabinet!r}")
 
     def _verify_checksum(self, base: str, document: DmsDocument, pdf: bytes) -> None:
@@ -292,7 +304,8 @@ class MayanConnector(HttpConnector):
             self.request("POST", self.api("tags/"), expect=(201,), data={"label": tag, "color": "#1f6feb"},
                          what=f"creating tag {tag!r}")
             created.append(f"tag {tag!r}")
-        known_cabinets = {item.get("full_path") or item["label"] for item in self._pages("cabinets/", "listing cabinets")}
+        known_cabinets = {item.get("full_path") or item["label"]
+                          for item in self._pages("cabinets/", "listing cabinets")}
         for cabinet in sorted(set(cabinets) - known_cabinets):
             if " / " in cabinet:
                 raise PermanentDeliveryError(f"cabinet {cabinet!r}: create nested cabinets in Mayan itself")

@@ -3,8 +3,9 @@
 One row per (idempotency key, target). A delivery first *claims* its row with one atomic
 ``UPDATE ... WHERE state IN (...)`` that also sets a lease (owner and expiry); only the process whose
 UPDATE changed the row goes on, so two processes delivering the same outbox never both upload. A
-process that dies keeps its claim only until the lease expires; then any process may take the row
-over, and it first looks in the DMS for the copy the dead one may have made.
+process that dies keeps its claim only until the lease expires (a process on the same host and pid
+space takes it over at once, seeing that the owner's pid is gone); whoever takes the row over first
+looks in the DMS for the copy the dead one may have made.
 
 States::
 
@@ -98,9 +99,41 @@ def _now_text() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _process_space() -> str:
+    """Which pid space this process lives in: the boot and the pid namespace (containers have their own)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return "unknown"
+    return f"{boot}-{namespace}"
+
+
 def new_owner() -> str:
-    """A lease owner name unique to this delivery run: host, process and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A lease owner name unique to this delivery run: host, pid space, process and a random part."""
+    return f"{socket.gethostname()}:{_process_space()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True only when the owner is a process of this host and pid space that no longer runs (or is a zombie);
+    anything else (another machine, a live process, a name we cannot read) may still be delivering."""
+    parts = (owner or "").rsplit(":", 3)
+    if len(parts) != 4 or not parts[2].isdigit():
+        return False
+    host, space, pid = parts[0], parts[1], int(parts[2])
+    if host != socket.gethostname() or space != _process_space() or space == "unknown" or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("Z", "X")
 
 
 class Outbox:
@@ -192,17 +225,19 @@ class Outbox:
         now = time.time()
         states = [PENDING] + ([FAILED] if include_failed else [])
         due = " AND next_attempt_at <= ?" if due_only else ""
-        parameters: list = [owner, now + lease_seconds, _now_text(), idempotency_key, target, *states]
-        if due_only:
-            parameters.append(now)
-        parameters.append(now)
         with self._transaction() as db:
+            dead = _dead_owners(db, "target = ? AND idempotency_key = ?", (target, idempotency_key))
+            parameters: list = [owner, now + lease_seconds, _now_text(), idempotency_key, target, *states]
+            if due_only:
+                parameters.append(now)
+            parameters += [now, *dead]
+            taken_over = f" OR (state = 'delivering' AND lease_owner IN ({', '.join('?' * len(dead))}))" if dead else ""
             changed = db.execute(
                 "UPDATE naskah_outbox SET state = 'delivering', lease_owner = ?, lease_until = ?, "
                 "attempts = attempts + 1, updated_at = ? "
                 "WHERE idempotency_key = ? AND target = ? AND ("
                 f"(state IN ({', '.join('?' * len(states))}){due}) "
-                "OR (state = 'delivering' AND lease_until < ?))",
+                f"OR (state = 'delivering' AND lease_until < ?){taken_over})",
                 parameters)
             if changed != 1:
                 return None
@@ -214,12 +249,14 @@ class Outbox:
         now = time.time()
         states = [PENDING] + ([FAILED] if include_failed else [])
         due = " AND next_attempt_at <= ?" if due_only else ""
-        parameters: list = [target, *states] + ([now] if due_only else []) + [now]
         with self._transaction() as db:
+            dead = _dead_owners(db, "target = ?", (target,))
+            parameters: list = [target, *states] + ([now] if due_only else []) + [now, *dead]
+            taken_over = f" OR (state = 'delivering' AND lease_owner IN ({', '.join('?' * len(dead))}))" if dead else ""
             rows = db.select_raw(
                 "SELECT idempotency_key, target FROM naskah_outbox WHERE target = ? AND ("
                 f"(state IN ({', '.join('?' * len(states))}){due}) "
-                "OR (state = 'delivering' AND lease_until < ?)) ORDER BY created_at", parameters)
+                f"OR (state = 'delivering' AND lease_until < ?){taken_over}) ORDER BY created_at", parameters)
         return [(row[0], row[1]) for row in rows]
 
     def renew(self, entry: OutboxEntry, owner: str, lease_seconds: float) -> bool:
@@ -261,6 +298,12 @@ class Outbox:
                 (*values, _now_text(), entry.idempotency_key, entry.target, owner))
             return db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
                              (entry.idempotency_key, entry.target))[0]
+
+
+def _dead_owners(db: "_Cursor", where: str, parameters: tuple) -> list[str]:
+    rows = db.select_raw(f"SELECT DISTINCT lease_owner FROM naskah_outbox WHERE state = 'delivering' AND {where}",
+                         parameters)
+    return [row[0] for row in rows if owner_is_dead(row[0])]
 
 
 class _Cursor:

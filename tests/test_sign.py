@@ -337,3 +337,12 @@ def test_sign_refuses_a_running_event_loop_and_verify_copes(letters, signed, pro
         return verify_pdf(threaded, profile.trust_roots)
 
     assert asyncio.run(inside_a_loop()).ok
+
+
+def test_stamp_text_with_line_breaks_uses_the_latin_cut_of_the_font():
+    from naskah.sign.stamp_font import stamp_font_for
+    from naskah.sign.profile import NOTO_SANS
+
+    cut = stamp_font_for(NOTO_SANS, "Ditandatangani secara elektronik oleh:\na.n. Kepala Dinas\nDrs. Hendra, M.Si.")
+    assert cut != NOTO_SANS and cut.stat().st_size < NOTO_SANS.stat().st_size / 3
+    assert stamp_font_for(NOTO_SANS, "Nama dengan aksara \u0905") == NOTO_SANS  # outside the cut: whole font

@@ -17,6 +17,7 @@ from pathlib import Path
 STAMP_CHARACTERS = frozenset(
     [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x2010, 0x2030), 0x20AC, 0x20B9]
 )
+_LINE_BREAKS = frozenset({0x0A, 0x0D})  # the stamp's lines, not glyphs
 _VERSION = "1"
 _lock = threading.Lock()
 
@@ -53,7 +54,7 @@ def _latin_cut(font: Path, mtime_ns: int) -> Path:
 
 def stamp_font_for(font: Path, text: str) -> Path:
     """The font file to give pyHanko for a stamp showing ``text``."""
-    if not set(map(ord, text)) <= STAMP_CHARACTERS:
+    if not set(map(ord, text)) - _LINE_BREAKS <= STAMP_CHARACTERS:
         return font
     try:
         return _latin_cut(font, font.stat().st_mtime_ns)

@@ -1,14 +1,19 @@
 """A real PostgreSQL (Debian's ``postgresql`` package) for the outbox tests, on 127.0.0.1: a throwaway
 cluster made with initdb in a temporary folder (as the ``postgres`` user when the tests run as root,
-since PostgreSQL refuses to run as root), trust authentication, stopped at the end."""
+since PostgreSQL refuses to run as root), trust authentication, stopped and deleted at the end.
+
+The folder is a ``tempfile`` folder of its own, not under pytest's: pytest makes its base folder private
+(0700) again whenever another session starts, which would lock the ``postgres`` user out of its data."""
 from __future__ import annotations
 
 import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -26,12 +31,12 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self, directory: Path):
+    def __init__(self):
         self.bin = binaries()
         if self.bin is None:
             raise RuntimeError("PostgreSQL is not installed: run `sh .ci/bootstrap test`")
-        self.directory = directory
-        self.data = directory / "data"
+        self.directory = Path(tempfile.mkdtemp(prefix="naskah-test-postgres-"))
+        self.data = self.directory / "data"
         self.port = _free_port()
         self.user = "naskah"
         self._as_postgres = os.geteuid() == 0
@@ -43,13 +48,8 @@ class PostgresServer:
         return subprocess.run(command, capture_output=True, text=True, **kwargs)
 
     def start(self) -> "PostgresServer":
-        self.directory.mkdir(parents=True, exist_ok=True)
         if self._as_postgres:
             postgres = pwd.getpwnam("postgres")
-            for path in (self.directory, *self.directory.parents):
-                if str(path) in ("/", "/tmp"):
-                    break
-                os.chmod(path, os.stat(path).st_mode | 0o011)  # let postgres reach its folder
             shutil.chown(self.directory, postgres.pw_uid, postgres.pw_gid)
         result = self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", self.user,
                            "-E", "UTF8", "--no-sync", timeout=120)
@@ -63,7 +63,15 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", timeout=60)
+        try:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", timeout=60)
+            pid_file = self.data / "postmaster.pid"
+            if pid_file.exists():  # pg_ctl could not stop it: end the postmaster we started, by its pid
+                pid = int(pid_file.read_text().split()[0])
+                os.kill(pid, signal.SIGQUIT)
+                wait_for(lambda: not _running(pid), 20)
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def new_database(self) -> str:
         """A fresh database; returns its URL."""
@@ -76,6 +84,14 @@ class PostgresServer:
 
     def url(self, database: str) -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def wait_for(predicate, timeout: float = 30) -> bool:

@@ -274,8 +274,8 @@ def _document(number: int, tmp_path) -> tuple[DmsDocument, object]:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory):
-    server = PostgresServer(tmp_path_factory.mktemp("postgres")).start()
+def postgres():
+    server = PostgresServer().start()
     yield server
     server.stop()
 

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from conftest import EXAMPLES
+from naskah.config import load_settings
+from naskah.pipeline import Naskah
 
 TOKEN_ENV = "NASKAH_TEST_DMS_TOKEN"
 
@@ -67,6 +69,16 @@ def write_config(path: Path, **settings) -> Path:
         lines += [f"{json.dumps(key)} = {_toml_value(value)}" for key, value in dms.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def naskah_for(data_dir, tmp_path, dms: dict) -> Naskah:
+    return Naskah(load_settings(None, data_dir=data_dir, store_dir=tmp_path / "store", dms=dms,
+                                verification_base_url="https://naskah.example.go.id/v"))
+
+
+def config_for(tmp_path, data_dir, dms: dict):
+    return write_config(tmp_path / "naskah.toml", data_dir=str(data_dir), store_dir=str(tmp_path / "store"),
+                        verification_base_url="https://naskah.example.go.id/v", dms=dms)
 
 
 def naskah_command(*args: str) -> list[str]:

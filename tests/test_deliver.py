@@ -17,8 +17,8 @@ import pytest
 
 from dms_host import HostDms, tls_for_localhost
 from dms_postgres import PostgresServer
-from dms_support import (TOKEN_ENV, free_port, generic_options, letter_payload, naskah_command, naskah_env,
-                         run_naskah, write_config)
+from dms_support import (TOKEN_ENV, config_for, free_port, generic_options, letter_payload, naskah_command,
+                         naskah_env, naskah_for, run_naskah, write_config)
 from naskah.config import load_settings
 from naskah.deliver import Delivery, DmsDocument, Outbox, connector_for, idempotency_key
 from naskah.errors import ConfigError
@@ -37,16 +37,6 @@ def host():
 @pytest.fixture
 def token_env(monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-
-
-def naskah_for(data_dir, tmp_path, dms: dict) -> Naskah:
-    return Naskah(load_settings(None, data_dir=data_dir, store_dir=tmp_path / "store", dms=dms,
-                                verification_base_url="https://naskah.example.go.id/v"))
-
-
-def config_for(tmp_path, data_dir, dms: dict):
-    return write_config(tmp_path / "naskah.toml", data_dir=str(data_dir), store_dir=str(tmp_path / "store"),
-                        verification_base_url="https://naskah.example.go.id/v", dms=dms)
 
 
 # ------------------------------------------------------------------------------------------- the happy path

@@ -15,10 +15,9 @@ import pytest
 
 from dms_mayan import MayanServer
 from dms_proxy import FaultProxy
-from dms_support import TOKEN_ENV, free_port, letter_payload, naskah_command, naskah_env, run_naskah, write_config
-from naskah.config import load_settings
+from dms_support import (TOKEN_ENV, config_for, free_port, letter_payload, naskah_command, naskah_env, naskah_for,
+                         run_naskah, write_config)
 from naskah.deliver import Outbox, idempotency_key
-from naskah.pipeline import Naskah
 
 #: A different range of letter numbers from tests/test_deliver.py, so that no two letters are the same.
 BASE = 500
@@ -48,16 +47,6 @@ def mayan_options(url: str, **overrides) -> dict:
 def token(mayan, monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, mayan.token)
     return mayan.token
-
-
-def naskah_for(data_dir, tmp_path, dms: dict) -> Naskah:
-    return Naskah(load_settings(None, data_dir=data_dir, store_dir=tmp_path / "store", dms=dms,
-                                verification_base_url="https://naskah.example.go.id/v"))
-
-
-def config_for(tmp_path, data_dir, dms: dict):
-    return write_config(tmp_path / "naskah.toml", data_dir=str(data_dir), store_dir=str(tmp_path / "store"),
-                        verification_base_url="https://naskah.example.go.id/v", dms=dms)
 
 
 def payload_file(tmp_path, number: int, kind: str = "surat-tugas-tim"):

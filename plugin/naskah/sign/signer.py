@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.xmp_xml import XmpXmlProcessingError
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -168,12 +169,21 @@ def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | Non
     if profile.stamp.qr:
         params["url"] = verification_url
     lock = signer_lock(profile) or contextlib.nullcontext()
-    try:
-        _match_producer(writer)
-        with lock:
-            out = pdf_signer.sign_pdf(writer, appearance_text_params=params).getvalue()
-    except Exception as exc:
-        raise SigningError(explain(exc, profile)) from None
+    for attempt in (1, 2):
+        try:
+            _match_producer(writer)
+            with lock:
+                out = pdf_signer.sign_pdf(writer, appearance_text_params=params).getvalue()
+            break
+        except XmpXmlProcessingError as exc:
+            # Seen once, in a threaded batch on a fresh machine, for a letter whose XMP parses fine alone: try
+            # once more on a fresh writer, and say why if it fails again.
+            if attempt == 2:
+                raise SigningError(explain(exc, profile)) from None
+            log.warning("pyHanko could not parse the letter's XMP metadata (%r); signing once more", exc.__cause__)
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        except Exception as exc:
+            raise SigningError(explain(exc, profile)) from None
     if writer.output_version >= (2, 0):
         # pyHanko declares PDF 2.0 (ISO/TS 32002) for ECDSA/EdDSA keys and SHA-3; PDF/A-2 is PDF 1.7 based
         raise SigningError("the signature made the letter a PDF 2.0 file, which is not PDF/A-2b: "

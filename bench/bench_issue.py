@@ -31,22 +31,14 @@ from naskah.batch import issue_batch  # noqa: E402
 from naskah.config import load_settings  # noqa: E402
 from naskah.libreoffice_pool import LibreOfficePool  # noqa: E402
 from naskah.pipeline import Naskah  # noqa: E402
-from naskah import sign as sign_package  # noqa: E402
 
 
 def forget_loaded_keys() -> None:
-    """Empty the signing stage's in-process key cache, wherever this version keeps it."""
+    """Empty the signing stage's in-process key cache, so the next letter loads its key again."""
     import importlib
 
-    for module_name in ("naskah.sign.keys", "naskah.sign.signer"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if hasattr(module, "_signers"):
-            module._signers.clear()
-            return
-    raise RuntimeError("the signing key cache was not found; update the benchmark")
+    keys = importlib.import_module("naskah.sign.keys")
+    keys._signers.clear()
 
 SAMPLE = ROOT / "mappings" / "examples" / "host-eoffice" / "surat-tugas-tim.json"
 STAGES = ("render", "convert", "sign", "store")
@@ -106,7 +98,6 @@ def main() -> None:
         settings = load_settings(None, data_dir=work / "data", store_dir=work / "store-base")
         Naskah(settings).issue(payloads(1, "warmup")[0])  # demo key, LibreOffice profile: not measured
 
-        cpu_before = tree_cpu_seconds(me) + sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
         base_wall, base = straightforward(settings, payloads(baseline_count, "base"))
 
         with LibreOfficePool(data_dir=settings.data_dir, size=args.pool) as pool:

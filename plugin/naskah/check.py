@@ -15,6 +15,7 @@ from jinja2 import TemplateSyntaxError
 
 from .config import Settings
 from .errors import NaskahError
+from .letters import LETTER_KINDS
 from .mapping import Mapping
 from .payload import read_payload
 from .render import DRAFT_FOOTER, _ENV, load_template, render_docx
@@ -81,7 +82,10 @@ def _check_mapping(mapping: Mapping, mappings: dict[str, Mapping], settings: Set
         except NaskahError as exc:
             report.errors.append(f"{where}: example {example.name} does not render: {exc}")
     if used is not None:
+        printed_as = getattr(LETTER_KINDS[mapping.letter], "PRINTED_AS", {})
         for name in sorted(set(mapping.context) - used):
+            if used & set(printed_as.get(name, ())):
+                continue
             report.warnings.append(f"{where}: builds '{name}', which {template_path.name} never prints")
 
 

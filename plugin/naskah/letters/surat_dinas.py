@@ -4,7 +4,7 @@ and their written refusal."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 
 from num2words import num2words
 from pydantic import Field
@@ -109,6 +109,10 @@ class PermohonanPelibatan(_SuratDinas):
     """A request to involve officials of another unit or agency; it must state the four contents the
     regulations require: purpose, competence needed, performance expectation, duration."""
 
+    #: fields a template shows through what the letter makes of them (for `naskah check`)
+    PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {"lingkup": ("lintas_instansi",),
+                                                        "jumlah_pegawai": ("jumlah_pegawai_kata",)}
+
     lingkup: Lingkup
     instansi_tujuan: Teks | None = None
     kegiatan: Teks
@@ -142,6 +146,8 @@ class PermohonanPelibatan(_SuratDinas):
 class JawabanPermohonanPelibatan(_SuratDinas):
     """The reply to a request: approved with the officials assigned and the duration, or refused
     with the reasons."""
+
+    PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {"keputusan": ("disetujui",)}
 
     keputusan: Literal["disetujui", "ditolak"]
     surat_permohonan: SuratRujukan

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from naskah.ports import free_loopback_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -81,19 +81,13 @@ def ensure_template() -> Path:
     return TEMPLATE
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class MayanServer:
     """One Mayan instance: its own copy of the template, gunicorn on 127.0.0.1:port."""
 
     def __init__(self, directory: Path, port: int | None = None):
         self.directory = directory
         self.media = directory / "media"
-        self.port = port or free_port()
+        self.port = port or free_loopback_port()
         self.process: subprocess.Popen | None = None
         self.token: str | None = None
         self.log = directory / "mayan.log"

@@ -11,23 +11,17 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from naskah.ports import free_loopback_port
 
 
 def binaries() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PostgresServer:
@@ -37,7 +31,7 @@ class PostgresServer:
             raise RuntimeError("PostgreSQL is not installed: run `sh .ci/bootstrap test`")
         self.directory = Path(tempfile.mkdtemp(prefix="naskah-test-postgres-"))
         self.data = self.directory / "data"
-        self.port = _free_port()
+        self.port = free_loopback_port()
         self.user = "naskah"
         self._as_postgres = os.geteuid() == 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,12 +23,6 @@ def letter_payload(number: int, kind: str = "surat-tugas-tim") -> dict:
     nomor[1] = f"{number % 10000:04d}"
     payload["data"]["nomor"] = "/".join(nomor)
     return payload
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def generic_options(url: str, **overrides) -> dict:

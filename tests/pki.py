@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from naskah.config import SOURCE_ROOT
+from naskah.ports import free_loopback_port
 
 CONFIG = SOURCE_ROOT / "signing" / "test-pki" / "certomancer.yml"
 ARCH = "naskah"
@@ -30,18 +31,12 @@ SERVERS = ("repo", "ocsp", "tsa")
 P12_PASSWORD = "naskah-test-p12"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LocalPki:
     """The certomancer test PKI in ``folder``: keys, configuration, exported certificates, servers."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.ports = {name: free_port() for name in SERVERS}
+        self.ports = {name: free_loopback_port() for name in SERVERS}
         self._processes: dict[str, subprocess.Popen] = {}
         self.config_path = self.folder / "certomancer.yml"
         self.certs_dir = self.folder / "certs"

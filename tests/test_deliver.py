@@ -17,12 +17,13 @@ import pytest
 
 from dms_host import HostDms, tls_for_localhost
 from dms_postgres import PostgresServer
-from dms_support import (TOKEN_ENV, config_for, free_port, generic_options, letter_payload, naskah_command,
+from dms_support import (TOKEN_ENV, config_for, generic_options, letter_payload, naskah_command,
                          naskah_env, naskah_for, run_naskah, write_config)
 from naskah.config import load_settings
 from naskah.deliver import Delivery, DmsDocument, Outbox, connector_for, idempotency_key
 from naskah.errors import ConfigError
 from naskah.pipeline import Naskah
+from naskah.ports import free_loopback_port
 
 TOKEN = "host-dms-secret-token"
 
@@ -98,7 +99,7 @@ def test_an_answer_slower_than_the_timeout_although_stored_makes_one_copy(host, 
 
 
 def test_dms_down_then_started_later_then_outbox_retry(data_dir, tmp_path):
-    port = free_port()
+    port = free_loopback_port()
     dms = generic_options(f"http://127.0.0.1:{port}/api", retries=1)
     config = config_for(tmp_path, data_dir, dms)
     payload = tmp_path / "letter.json"
@@ -163,7 +164,7 @@ def test_issuing_process_killed_during_delivery_then_restarted(host, data_dir, t
 
 
 def test_two_processes_delivering_the_same_outbox_at_once(data_dir, tmp_path):
-    port = free_port()
+    port = free_loopback_port()
     config = config_for(tmp_path, data_dir, generic_options(f"http://127.0.0.1:{port}/api", retries=0))
     payloads = []
     for number in range(6, 10):

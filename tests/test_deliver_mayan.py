@@ -15,9 +15,10 @@ import pytest
 
 from dms_mayan import MayanServer
 from dms_proxy import FaultProxy
-from dms_support import (TOKEN_ENV, config_for, free_port, letter_payload, naskah_command, naskah_env, naskah_for,
+from dms_support import (TOKEN_ENV, config_for, letter_payload, naskah_command, naskah_env, naskah_for,
                          run_naskah, write_config)
 from naskah.deliver import Outbox, idempotency_key
+from naskah.ports import free_loopback_port
 
 #: A different range of letter numbers from tests/test_deliver.py, so that no two letters are the same.
 BASE = 500
@@ -182,7 +183,7 @@ def test_the_issuing_process_killed_during_delivery_then_restarted(mayan, proxy,
 
 
 def test_two_processes_delivering_the_same_outbox_at_once(mayan, data_dir, tmp_path):
-    down = config_for(tmp_path, data_dir, mayan_options(f"http://127.0.0.1:{free_port()}", retries=0))
+    down = config_for(tmp_path, data_dir, mayan_options(f"http://127.0.0.1:{free_loopback_port()}", retries=0))
     payloads = [str(payload_file(tmp_path, number)) for number in (6, 7, 8)]
     issued = run_naskah("--config", str(down), "issue", *payloads, token=mayan.token)
     assert issued.returncode == 0, issued.stderr

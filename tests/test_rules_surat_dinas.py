@@ -2,14 +2,11 @@
 each refusal names the payload field."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from naskah.config import SOURCE_ROOT, load_settings
 from naskah.errors import PayloadError
 from naskah.letters.surat_dinas import Durasi
-from naskah.pipeline import Naskah
 
 
 def refusal(naskah, payload) -> str:

@@ -10,21 +10,15 @@ import hmac
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+from naskah.ports import free_loopback_port
 
 HOST = "eoffice"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def hmac_headers(secret: str, method: str, path: str, body: bytes = b"", *, host: str = HOST,
@@ -43,7 +37,7 @@ class ServiceProcess:
                  callback_prefix: str | None = None, signing_dir: Path | None = None, extra_env: dict | None = None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = free_loopback_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_urlsafe(24)
         self.secret = secrets.token_urlsafe(32)

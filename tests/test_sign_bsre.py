@@ -143,10 +143,10 @@ def test_wrong_connector_credentials_are_reported(pdfa_letters, bsre_profile, mo
 
 
 def test_an_unreachable_service_is_a_clear_error(pdfa_letters, pki_profile, monkeypatch, caplog):
-    from pki import free_port
+    from naskah.ports import free_loopback_port
 
     monkeypatch.setenv("NASKAH_TEST_BSRE_PASSPHRASE", PASSPHRASE)
-    profile = pki_profile("B-T", key={"source": "bsre", "url": f"http://127.0.0.1:{free_port()}", "nik": NIK,
+    profile = pki_profile("B-T", key={"source": "bsre", "url": f"http://127.0.0.1:{free_loopback_port()}", "nik": NIK,
                                       "passphrase_env": "NASKAH_TEST_BSRE_PASSPHRASE", "timeout": 5})
     with pytest.raises(SigningError, match="the BSrE service at http://127.0.0.1:\\d+ cannot be reached") as refused:
         sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)

@@ -41,7 +41,7 @@ def read_batch(path: str | Path) -> list[BatchItem]:
     """A folder of ``*.json`` payloads (sorted by name), or a JSON Lines file of one payload per line."""
     path = Path(path)
     if path.is_dir():
-        return [(str(file), _read(file)) for file in sorted(path.glob("*.json"))]
+        return [(str(file), payload_or_error(file)) for file in sorted(path.glob("*.json"))]
     items: list[BatchItem] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -57,7 +57,8 @@ def read_batch(path: str | Path) -> list[BatchItem]:
     return items
 
 
-def _read(file: Path) -> "dict | NaskahError":
+def payload_or_error(file: str | Path) -> "dict | NaskahError":
+    """The payload in ``file``, or the error reading it, so that one bad file never stops a batch."""
     try:
         return read_payload(file)
     except PayloadError as exc:

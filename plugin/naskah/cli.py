@@ -68,10 +68,10 @@ def _issue_batch(naskah, args, sources: list[str]) -> int:
     """Many letters on warm LibreOffice processes, with a progress bar; every failure listed at the end."""
     from tqdm import tqdm
 
-    from .batch import issue_batch, read_batch
+    from .batch import issue_batch, payload_or_error, read_batch
     from .libreoffice_pool import LibreOfficePool
 
-    items = [(source, _read_or_error(source)) for source in sources]
+    items = [(source, payload_or_error(source)) for source in sources]
     for batch in args.batch:
         items += read_batch(batch)
     settings = naskah.settings
@@ -91,13 +91,6 @@ def _issue_batch(naskah, args, sources: list[str]) -> int:
     print(f"{len(result.issued)} issued, {len(result.failures)} refused, in {result.seconds:.1f} s "
           f"({rate:.1f} letters/s); store: {naskah.store.directory}", file=sys.stderr)
     return 0 if result.ok else 1
-
-
-def _read_or_error(source: str):
-    try:
-        return read_payload(source)
-    except PayloadError as exc:
-        return exc
 
 
 def cmd_render(args) -> int:

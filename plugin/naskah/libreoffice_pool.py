@@ -24,6 +24,7 @@ import xmlrpc.client
 from pathlib import Path
 
 from .errors import ConversionError
+from .ports import free_loopback_port
 
 log = logging.getLogger("naskah.convert")
 
@@ -44,19 +45,13 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         return connection
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class _Worker:
     """One unoserver process and its soffice."""
 
     def __init__(self, index: int, profile_dir: Path, soffice: str, start_timeout: float):
         self.index = index
         self.conversions = 0
-        self.port, self.uno_port = _free_port(), _free_port()
+        self.port, self.uno_port = free_loopback_port(), free_loopback_port()
         command = [sys.executable, "-m", "unoserver.server", "--interface", "127.0.0.1",
                    "--uno-interface", "127.0.0.1", "--port", str(self.port), "--uno-port", str(self.uno_port),
                    "--user-installation", str(profile_dir), "--executable", soffice, "--quiet"]

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StoreConflictError
+from .files import write_atomically
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS letters (
@@ -102,7 +101,7 @@ class LocalStore:
         # One file per signed content: two processes storing the same letter at once never overwrite
         # the file that the winning index row points to.
         path = self.letters_dir / f"{letter_id}-{sha256[:12]}.pdf"
-        _write_atomically(path, pdf)
+        write_atomically(path, pdf)
         issued_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         row = dict(
             letter_id=letter_id, mapping=mapping, letter_kind=letter_kind, workflow_id=workflow_id,
@@ -128,7 +127,7 @@ class LocalStore:
         nobody changed the letter meanwhile, and the old file goes."""
         sha256 = hashlib.sha256(pdf).hexdigest()
         path = self.letters_dir / f"{letter.letter_id}-{sha256[:12]}.pdf"
-        _write_atomically(path, pdf)
+        write_atomically(path, pdf)
         with self._connect() as db:
             changed = db.execute("UPDATE letters SET sha256 = ?, pdf_path = ? WHERE letter_id = ? AND sha256 = ?",
                                  (sha256, str(path), letter.letter_id, letter.sha256)).rowcount
@@ -149,16 +148,3 @@ def _stored(row: sqlite3.Row) -> StoredLetter:
     values["pdf_path"] = Path(values["pdf_path"])
     values["metadata"] = json.loads(values["metadata"])
     return StoredLetter(**values)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..files import write_atomically
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -42,23 +42,11 @@ def ensure_demo_key(data_dir: Path) -> tuple[Path, Path, bool]:
         if key_path.is_file() and root_path.is_file():  # another process made them while we waited
             return key_path, root_path, False
         p12, root_pem = _make_pair()
-        _write_atomically(root_path, root_pem, 0o644)
-        _write_atomically(key_path, p12, 0o600)
+        write_atomically(root_path, root_pem, 0o644)
+        write_atomically(key_path, p12, 0o600)
     log.warning("created a DEMO signing key in %s: letters signed with it are NOT VALID; "
                 "configure a real key in the signing profile", folder)
     return key_path, root_path, True
-
-
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp makes it 0600
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _rsa_key() -> rsa.RSAPrivateKey:

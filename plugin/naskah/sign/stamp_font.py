@@ -7,11 +7,14 @@ stamp whose text needs a character outside it uses the whole font.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
+
+from ..files import write_atomically
 
 #: Basic Latin, Latin-1 Supplement, Latin Extended-A, general punctuation, the euro and the rupiah signs
 STAMP_CHARACTERS = frozenset(
@@ -45,10 +48,9 @@ def _latin_cut(font: Path, mtime_ns: int) -> Path:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=sorted(STAMP_CHARACTERS))
         subsetter.subset(tt)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".ttf")
-        os.close(handle)
-        tt.save(temporary)
-        os.replace(temporary, target)
+        cut = io.BytesIO()
+        tt.save(cut)
+        write_atomically(target, cut.getvalue())
     return target
 
 

@@ -30,7 +30,7 @@ from docx.shared import Cm, Emu, Pt
 
 from docx_parts import (ALIGN, NUMBER_INDENT, TEMPLATES, add_footer, add_kop, add_row, add_signature,
                         first_paragraph, fixed_table, new_document, numbered, paragraph, row_property, shade,
-                        tag)
+                        save_lean, tag)
 
 #: The body is in block style: paragraphs start at the margin, separated by space, not indented (a first-line
 #: indent also makes PDF readers put a short last line such as "2024." out of the reading order).
@@ -269,7 +269,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name in LETTERS:
         path = out / f"{name}.docx"
-        build(name).save(path)
+        save_lean(build(name), path)
         print(path)
     return 0
 

@@ -22,7 +22,7 @@ from docx.shared import Cm, Emu, Pt
 
 from docx_parts import (ALIGN, RIGHT_BLOCK_INDENT, TEMPLATES, TEXT_WIDTH, add_footer, add_kop, add_row,
                         add_signature, first_paragraph, fixed_table, new_document, numbered, paragraph,
-                        row_property, shade, tag)
+                        row_property, save_lean, shade, tag)
 
 # "Dasar", "Kepada", "Untuk": label, colon, then the text.
 LABEL_WIDTH, COLON_WIDTH = Cm(2.5), Cm(0.5)
@@ -193,7 +193,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for kind in ("tim", "individu"):
         path = out / f"surat_tugas_{kind}.docx"
-        build(kind).save(path)
+        save_lean(build(kind), path)
         print(path)
     return 0
 

@@ -305,6 +305,42 @@ def test_tsa_down_is_an_error_not_a_b_b_signature(pdfa_letters, pki_profile, tes
     assert "Cannot connect" in message or "Connect" in message, message
 
 
+def test_after_the_first_letter_the_tsa_is_asked_once_a_letter(pdfa_letters, pki_profile, test_pki):
+    """pyHanko learns the TSA's certificates from a sample token; naskah keeps the TSA client per profile, so a
+    TSA that counts (or bills) its timestamps is asked once a letter, not twice."""
+    from urllib.parse import urlsplit
+
+    from dms_proxy import FaultProxy
+
+    proxy = FaultProxy(test_pki.tsa_url)
+    try:
+        profile = pki_profile("B-T", tsa={"url": proxy.url + urlsplit(test_pki.tsa_url).path, "timeout": 10})
+        for _ in range(3):
+            signed = sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
+            reader = PdfFileReader(io.BytesIO(signed), strict=False)
+            [embedded] = reader.embedded_regular_signatures
+            assert find_level(reader, embedded).level == "B-T"
+    finally:
+        proxy.stop()
+    assert [method for method, _ in proxy.received] == ["POST"] * 4  # the sample token, then one per letter
+
+
+def test_a_signature_outgrowing_the_room_kept_for_its_profile_is_still_made(pdfa_letters, pki_profile, tmp_path):
+    """A TSA whose tokens grow (a new TSA certificate, a longer chain) must not stop the letters."""
+    from naskah.sign import signer as signer_module
+
+    profile = pki_profile("B-T")
+    sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
+    kept = {key: room for key, room in signer_module._signature_room.items() if key[0] == profile.name}
+    assert kept and all(room > 4000 for room in kept.values())
+    for key in kept:
+        signer_module._signature_room[key] = 2000  # what a smaller token would have left
+    signed = tmp_path / "grown.pdf"
+    signed.write_bytes(sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER))
+    assert "Signature is Valid." in pdfsig(signed)
+    assert all(signer_module._signature_room[key] > 4000 for key in kept)
+
+
 def test_ocsp_responder_down_is_an_error_even_when_crls_are_reachable(pdfa_letters, pki_profile, test_pki):
     profile = pki_profile("B-LT")
     with test_pki.stopped("ocsp"):

@@ -20,6 +20,7 @@ import logging
 import os
 import textwrap
 import threading
+import time
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils import generic
@@ -54,6 +55,16 @@ _DOCMDP = {"no-changes": fields.MDPPerm.NO_CHANGES, "form-filling": fields.MDPPe
            "annotations": fields.MDPPerm.ANNOTATE}
 
 _warned_demo = threading.Event()
+
+#: Seconds a TSA client (and the TSA certificates it learnt) is kept.
+TIMESTAMPER_LIFETIME = 600.0
+_timestampers: dict[tuple, tuple[float, object]] = {}
+
+#: The room reserved in the PDF for each profile's signature container, as pyHanko first estimated it.
+#: Its estimate builds a whole dry-run signature (and, from B-T up, asks the TSA for a sample token) on
+#: every letter; the size does not change between letters of one profile, key and TSA. The estimate has
+#: a 50% margin; a signature that still outgrows it is estimated again.
+_signature_room: dict[tuple, int] = {}
 
 
 @dataclass(frozen=True)
@@ -110,17 +121,27 @@ def validation_context(profile: SigningProfile):
 
 
 def timestamper(profile: SigningProfile):
-    """The profile's TSA client (pyHanko's aiohttp client: real HTTP, with the profile's timeout)."""
+    """The profile's TSA client (pyHanko's aiohttp client: real HTTP, with the profile's timeout).
+
+    Kept for a few minutes: pyHanko asks each client's TSA once for a sample token, to learn the TSA's
+    certificates; a client made for every letter doubled the requests a TSA counts (and may bill).
+    """
     from pyhanko.sign.timestamps import HTTPTimeStamper
 
     tsa = profile.tsa
     if tsa is None:
         return None
+    key = (profile.name, tsa.url, tsa.timeout, tsa.username, tsa.password_env)
+    made, client = _timestampers.get(key, (0.0, None))
+    if client is not None and time.monotonic() - made < TIMESTAMPER_LIFETIME:
+        return client
     auth = None
     if tsa.username:
         password = os.environ.get(tsa.password_env or "", "")
         auth = (tsa.username, password)
-    return HTTPTimeStamper(tsa.url, timeout=tsa.timeout, auth=auth)
+    client = HTTPTimeStamper(tsa.url, timeout=tsa.timeout, auth=auth)
+    _timestampers[key] = (time.monotonic(), client)
+    return client
 
 
 def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | None = None, signer_name: str,
@@ -169,11 +190,13 @@ def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | Non
     if profile.stamp.qr:
         params["url"] = verification_url
     lock = signer_lock(profile) or contextlib.nullcontext()
+    room_key = _room_key(profile, signer)
     for attempt in (1, 2):
+        room = _signature_room.get(room_key)
         try:
             _match_producer(writer)
             with lock:
-                out = pdf_signer.sign_pdf(writer, appearance_text_params=params).getvalue()
+                out = pdf_signer.sign_pdf(writer, bytes_reserved=room, appearance_text_params=params).getvalue()
             break
         except XmpXmlProcessingError as exc:
             # Seen once, in a threaded batch on a fresh machine, for a letter whose XMP parses fine alone: try
@@ -181,22 +204,27 @@ def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | Non
             if attempt == 2:
                 raise SigningError(explain(exc, profile)) from None
             log.warning("pyHanko could not parse the letter's XMP metadata (%r); signing once more", exc.__cause__)
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         except Exception as exc:
-            raise SigningError(explain(exc, profile)) from None
+            if attempt == 2 or room is None or "larger than expected" not in str(exc):
+                raise SigningError(explain(exc, profile)) from None
+            log.info("the signature outgrew the room kept for profile %s; estimating again", profile.name)
+            _signature_room.pop(room_key, None)
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     if writer.output_version >= (2, 0):
         # pyHanko declares PDF 2.0 (ISO/TS 32002) for ECDSA/EdDSA keys and SHA-3; PDF/A-2 is PDF 1.7 based
         raise SigningError("the signature made the letter a PDF 2.0 file, which is not PDF/A-2b: "
                            "use an RSA signing key with SHA-256")
-    require_level(out, name, profile.level)
+    embedded = require_level(out, name, profile.level)
+    if room is None:
+        _signature_room[room_key] = _room_of(embedded)
     if profile.uses_demo_key and not _warned_demo.is_set():
         _warned_demo.set()
         log.warning("letters are signed with the DEMO key: their signatures are NOT VALID")
     return out
 
 
-def require_level(pdf: bytes, field_name: str, level: str) -> None:
-    """Refuse a signed letter whose signature in ``field_name`` falls short of ``level``."""
+def require_level(pdf: bytes, field_name: str, level: str):
+    """Refuse a signed letter whose signature in ``field_name`` falls short of ``level``; else its signature."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     embedded = next((sig for sig in reader.embedded_regular_signatures if sig.field_name == field_name), None)
     if embedded is None:
@@ -205,6 +233,7 @@ def require_level(pdf: bytes, field_name: str, level: str) -> None:
     if not at_least(findings.level, level):
         raise SigningError(f"the signature reached only PAdES {findings.level or 'nothing'}, not {level}: "
                            + "; ".join(findings.missing))
+    return embedded
 
 
 def add_signature_fields(pdf: bytes, profiles: list[tuple[str, SigningProfile]]) -> bytes:
@@ -284,6 +313,18 @@ def explain(exc: BaseException, profile: SigningProfile) -> str:
             detail = f"{type(cause).__name__}: {cause}" if cause is not None else text
             return f"the time-stamping authority {tsa} did not give a timestamp: {detail}"
     return f"pyHanko could not sign the letter: {type(exc).__name__}: {exc}"
+
+
+def _room_key(profile: SigningProfile, signer) -> tuple:
+    cert = signer.signing_cert
+    return (profile.name, profile.level, profile.tsa.url if profile.tsa else None,
+            cert.sha256 if cert is not None else None)
+
+
+def _room_of(embedded) -> int:
+    """The hex digits reserved for the signature container: the gap in /ByteRange less its ``<`` and ``>``."""
+    byte_range = embedded.sig_object["/ByteRange"]
+    return int(byte_range[2]) - int(byte_range[1]) - 2
 
 
 def _match_producer(writer: IncrementalPdfFileWriter) -> None:

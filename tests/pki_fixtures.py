@@ -12,33 +12,25 @@ import itertools
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from naskah.config import load_settings
+from naskah.config import SOURCE_ROOT, load_settings
 from naskah.sign import load_profile
 
 from pki import P12_PASSWORD, LocalPki
+
+sys.path.insert(0, str(SOURCE_ROOT / "templates" / "build"))
+from docx_parts import bookmark  # noqa: E402  the templates' own bookmark, exported as a named destination
 
 P12_ENV = "NASKAH_TEST_PKI_P12_PASSWORD"
 EXPORT = "pdf:writer_pdf_Export:" + json.dumps({
     "SelectPdfVersion": {"type": "long", "value": "2"},
     "ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"},
 })
-
-
-def _bookmark(paragraph, name: str, number: int) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
-    start.set(qn("w:id"), str(number))
-    start.set(qn("w:name"), name)
-    end.set(qn("w:id"), str(number))
-    paragraph._p.append(start)
-    paragraph._p.append(end)
 
 
 def _docx(path: Path, bookmarks: tuple[str, ...]) -> None:
@@ -51,14 +43,14 @@ def _docx(path: Path, bookmarks: tuple[str, ...]) -> None:
     doc.add_paragraph("Kepala Dinas Komunikasi dan Informatika,")
     place = doc.add_paragraph()
     if "ttd" in bookmarks:
-        _bookmark(place, "ttd", 0)
+        bookmark(place, "ttd", 0)
     for _ in range(7):
         doc.add_paragraph("")
     doc.add_paragraph("Drs. Hendra Wijaya, M.Si.")
     for _ in range(3):
         doc.add_paragraph("")
     if "paraf" in bookmarks:
-        _bookmark(doc.add_paragraph(), "paraf", 1)
+        bookmark(doc.add_paragraph(), "paraf", 1)
     doc.save(path)
 
 

@@ -61,9 +61,9 @@ TIMESTAMPER_LIFETIME = 600.0
 _timestampers: dict[tuple, tuple[float, object]] = {}
 
 #: The room reserved in the PDF for each profile's signature container, as pyHanko first estimated it.
-#: Its estimate builds a whole dry-run signature (and, from B-T up, asks the TSA for a sample token) on
-#: every letter; the size does not change between letters of one profile, key and TSA. The estimate has
-#: a 50% margin; a signature that still outgrows it is estimated again.
+#: Its estimate builds a whole dry-run signature on every letter; the size does not change between letters
+#: of one profile, key and TSA. The estimate has a 50% margin; a signature that still outgrows it is
+#: estimated again.
 _signature_room: dict[tuple, int] = {}
 
 

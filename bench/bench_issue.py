@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "plugin"))
 from naskah import render as render_module  # noqa: E402
 from naskah.batch import issue_batch  # noqa: E402
 from naskah.config import load_settings  # noqa: E402
-from naskah.libreoffice_pool import LibreOfficePool  # noqa: E402
+from naskah.convert import LibreOfficePool  # noqa: E402
 from naskah.pipeline import Naskah  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def forget_loaded_keys() -> None:
     """Empty the signing stage's in-process key cache, so the next letter loads its key again."""
     import importlib
 
-    keys = importlib.import_module("naskah.sign.keys")
+    keys = importlib.import_module("naskah.sign.backends.keys")
     keys._signers.clear()
 
 SAMPLE = ROOT / "mappings" / "examples" / "host-eoffice" / "surat-tugas-tim.json"

@@ -42,7 +42,7 @@ def test_batch_from_jsonl_issues_the_good_and_reports_the_bad(tmp_path, data_dir
 
 def test_batch_from_python_keeps_input_order(settings):
     from naskah.batch import issue_batch, iter_payload_lines
-    from naskah.libreoffice_pool import LibreOfficePool
+    from naskah.convert import LibreOfficePool
     from naskah.pipeline import Naskah
 
     with LibreOfficePool(data_dir=settings.data_dir, size=2) as pool:

@@ -8,9 +8,8 @@ import time
 import psutil
 import pytest
 
-from naskah.convert import convert_to_pdf
+from naskah.convert import LibreOfficePool, convert_to_pdf
 from naskah.errors import ConversionError
-from naskah.libreoffice_pool import LibreOfficePool
 
 
 @pytest.fixture(scope="module")

@@ -397,7 +397,7 @@ def test_a_pdf_changed_after_it_was_recorded_is_not_delivered(host, token_env, t
     document, pdf = _document(1, tmp_path)
     outbox.record(document, "arsip", pdf)
     pdf.write_bytes(b"%PDF-1.7 something else")
-    from naskah.deliver.connector import GenericRestOptions
+    from naskah.deliver.options import GenericRestOptions
 
     delivery = Delivery(connector_for(GenericRestOptions(**generic_options(host.url))), outbox)
     result = delivery.deliver(document.idempotency_key)
@@ -422,7 +422,7 @@ def test_tls_is_verified_against_the_configured_ca_bundle(token_env, tmp_path):
     context, ca_file = tls_for_localhost(tmp_path)
     host = HostDms(token=TOKEN, tls=context).start()
     try:
-        from naskah.deliver.connector import GenericRestOptions
+        from naskah.deliver.options import GenericRestOptions
 
         outbox = Outbox(tmp_path / "outbox.sqlite")
         document, pdf = _document(1, tmp_path)

@@ -20,7 +20,7 @@ def issued(tmp_path_factory, data_dir):
     import json
 
     from naskah.config import load_settings
-    from naskah.libreoffice_pool import LibreOfficePool
+    from naskah.convert import LibreOfficePool
     from naskah.pipeline import Naskah
 
     from conftest import EXAMPLES

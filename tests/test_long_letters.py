@@ -15,7 +15,7 @@ def _nip(index: int, sex: int = 1) -> str:
 
 @pytest.fixture(scope="module")
 def pool(data_dir):
-    from naskah.libreoffice_pool import LibreOfficePool
+    from naskah.convert import LibreOfficePool
 
     with LibreOfficePool(data_dir=data_dir, size=2) as started:
         yield started

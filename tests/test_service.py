@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from conftest import EXAMPLES, flat, pdfsig, pdftotext
-from test_service_support import HOST, ServiceProcess, hmac_headers
+from service_support import HOST, ServiceProcess, hmac_headers
 
 SAMPLES = sorted(path.stem for path in EXAMPLES.glob("*.json"))
 
@@ -93,7 +93,7 @@ def _error(response: requests.Response, status: int) -> dict:
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_issue_each_sample_letter_fetch_and_verify(service, demo_root, name, tmp_path):
-    from naskah.verify import verify_pdf
+    from naskah.validation import verify_pdf
 
     response = service.issue(_sample(name))
     assert response.status_code == 201, response.text

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from test_service_support import ServiceProcess
+from service_support import ServiceProcess
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ import pytest
 import requests
 
 from conftest import EXAMPLES
-from test_service_support import ServiceProcess
+from service_support import ServiceProcess
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -247,7 +247,7 @@ def test_an_earlier_revision_of_the_letter_is_recognised(letter, service):
     """A copy saved before the stored letter got another revision (``naskah renew`` appends archive timestamps
     as incremental updates) is a prefix of the stored file and verifies on its own."""
     from naskah.service.verification_page import check_upload
-    from naskah.verify import verify_pdf
+    from naskah.validation import verify_pdf
 
     roots = [service.workdir / "signing" / "root.pem"]
     stored = letter["pdf"] + b"\n% a later incremental update\n"

@@ -22,7 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from naskah.config import load_settings
 from naskah.errors import ConfigError, SigningError
 from naskah.sign import ensure_demo_key, load_profile, locate_stamp, sign_pdf
-from naskah.verify import verify_pdf
+from naskah.validation import verify_pdf
 
 from conftest import pdfsig
 
@@ -340,7 +340,7 @@ def test_sign_refuses_a_running_event_loop_and_verify_copes(letters, signed, pro
 
 
 def test_stamp_text_with_line_breaks_uses_the_latin_cut_of_the_font():
-    from naskah.sign.stamp_font import stamp_font_for
+    from naskah.sign.appearance import stamp_font_for
     from naskah.sign.profile import NOTO_SANS
 
     cut = stamp_font_for(NOTO_SANS, "Ditandatangani secara elektronik oleh:\na.n. Kepala Dinas\nDrs. Hendra, M.Si.")

@@ -12,8 +12,8 @@ from pypdf import PdfReader
 
 from naskah.errors import SigningError
 from naskah.sign import sign_pdf
-from naskah.sign.bsre import BsreClient, mask_nik
-from naskah.verify import verify_pdf
+from naskah.sign.backends.bsre import BsreClient, mask_nik
+from naskah.validation import verify_pdf
 
 from pki import P12_PASSWORD
 from signing_bsre_double import BsreTestDouble, DoubleUser

@@ -20,8 +20,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from naskah.errors import SigningError
 from naskah.sign import sign_pdf
-from naskah.sign.levels import find_level, read_dss, signature_timestamp_token
-from naskah.verify import verify_pdf
+from naskah.validation.levels import find_level, read_dss, signature_timestamp_token
+from naskah.validation import verify_pdf
 
 from conftest import pdfsig
 from pki_fixtures import make_pki_profile
@@ -327,7 +327,7 @@ def test_after_the_first_letter_the_tsa_is_asked_once_a_letter(pdfa_letters, pki
 
 def test_a_signature_outgrowing_the_room_kept_for_its_profile_is_still_made(pdfa_letters, pki_profile, tmp_path):
     """A TSA whose tokens grow (a new TSA certificate, a longer chain) must not stop the letters."""
-    from naskah.sign import signer as signer_module
+    from naskah.sign import api as signer_module
 
     profile = pki_profile("B-T")
     sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)

@@ -16,7 +16,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from naskah.errors import SigningError
 from naskah.sign import Signatory, sign_letter, sign_pdf
-from naskah.verify import verify_pdf
+from naskah.validation import verify_pdf
 
 from conftest import pdfsig
 

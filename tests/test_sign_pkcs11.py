@@ -8,7 +8,7 @@ import pytest
 
 from naskah.errors import SigningError
 from naskah.sign import sign_pdf
-from naskah.verify import verify_pdf
+from naskah.validation import verify_pdf
 
 from conftest import pdfsig
 

@@ -9,9 +9,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from naskah.cli import main
 from naskah.sign import sign_pdf
-from naskah.sign.levels import find_level, missing_revocation_data, read_dss
+from naskah.validation.levels import find_level, missing_revocation_data, read_dss
 from naskah.store import LocalStore
-from naskah.verify import verify_pdf
+from naskah.validation import verify_pdf
 
 URL = "https://naskah.example.go.id/v/01HTESTRENEW"
 SIGNER = dict(signer_name="Drs. Hendra Wijaya, M.Si.", signer_title="Kepala Dinas Komunikasi dan Informatika")

@@ -18,7 +18,7 @@ from .errors import NaskahError
 from .letters import LETTER_KINDS
 from .mapping import Mapping
 from .payload import read_payload
-from .render import DRAFT_FOOTER, _ENV, load_template, render_docx
+from .render import DRAFT_FOOTER, load_template, render_docx, template_variables
 from .route import route
 from .validate import validate
 
@@ -95,7 +95,7 @@ def _template_variables(path: Path, where: str, report: CheckReport) -> set[str]
         return None
     template: DocxTemplate = load_template(path)
     try:
-        return set(template.get_undeclared_template_variables(_ENV))
+        return template_variables(template)
     except TemplateSyntaxError as exc:
         report.errors.append(f"{path.name}: template syntax error: {exc.message}, near "
                              f"\"{_text_near(template, exc.lineno)}\"")

@@ -1,4 +1,4 @@
-"""The ``naskah`` command: a thin shell over the library (``naskah.pipeline``, ``naskah.verify``)."""
+"""The ``naskah`` command: a thin shell over the library (``naskah.pipeline``, ``naskah.validation``)."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import load_settings
+from .config import settings_from_args
 from .errors import NaskahError, PayloadError
 from .payload import read_payload
 
@@ -16,7 +16,7 @@ log = logging.getLogger("naskah")
 
 
 def _settings(args):
-    return load_settings(args.config, store_dir=getattr(args, "store", None))
+    return settings_from_args(args)
 
 
 def cmd_issue(args) -> int:
@@ -69,7 +69,7 @@ def _issue_batch(naskah, args, sources: list[str]) -> int:
     from tqdm import tqdm
 
     from .batch import issue_batch, payload_or_error, read_batch
-    from .libreoffice_pool import LibreOfficePool
+    from .convert import pool_from_settings
 
     items = [(source, payload_or_error(source)) for source in sources]
     for batch in args.batch:
@@ -78,8 +78,7 @@ def _issue_batch(naskah, args, sources: list[str]) -> int:
     size = settings.pool_size or os.cpu_count() or 1
     bar = tqdm(total=len(items), unit="letter", file=sys.stderr, dynamic_ncols=True,
                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
-    with LibreOfficePool(data_dir=settings.data_dir, size=size, timeout=settings.conversion_timeout,
-                         restart_after=settings.pool_restart_after, soffice=settings.soffice) as pool:
+    with pool_from_settings(settings, size) as pool:
         naskah.pool = pool
         result = issue_batch(naskah, items, workers=args.workers or size + 1, progress=lambda _: bar.update())
     bar.close()
@@ -111,7 +110,7 @@ def cmd_render(args) -> int:
 
 def cmd_verify(args) -> int:
     from .sign import load_profile
-    from .verify import verify_pdf
+    from .validation import verify_pdf
 
     trust = [Path(root) for root in args.trust]
     if not trust:
@@ -130,7 +129,7 @@ def cmd_renew(args) -> int:
     import datetime as dt
 
     from .sign import load_profile
-    from .sign.renew import renew_store
+    from .archive import renew_store
     from .store import LocalStore
 
     settings = _settings(args)

@@ -2,22 +2,106 @@
 
 Every setting has an embedded default, so `naskah issue` works with no configuration file at all.
 A TOML file (``--config`` or ``NASKAH_CONFIG``) and ``NASKAH_*`` environment variables override them.
+
+The ``[service]`` table of ``naskah serve`` (which hosts may call it, the limits it enforces) is described here
+too, with the rest of the file: a host's token and HMAC secret are never written in it, only the *name* of the
+environment variable, or the path of a file, that holds one. With no ``[[service.hosts]]`` table, one host named
+``default`` reads its token from ``NASKAH_SERVICE_TOKEN`` and its HMAC secret from ``NASKAH_SERVICE_HMAC_SECRET``.
 """
 from __future__ import annotations
 
 import os
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .deliver.connector import DmsOptions
+from .deliver.options import DmsOptions
 from .errors import ConfigError
-from .service.options import ServiceOptions
+from .secrets import ENV_NAME
 
 #: The repository root when naskah runs from a checkout (``pip install -e .``): it holds the shipped
 #: ``mappings/``, ``templates/`` and ``signing/``.
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+class HostOptions(BaseModel):
+    """One host e-office allowed to call the API."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="sent as X-Naskah-Host with HMAC requests")
+    token_env: str | None = Field(default=None, pattern=ENV_NAME, description="variable holding the API token")
+    token_file: Path | None = Field(default=None, description="file holding the API token")
+    hmac_secret_env: str | None = Field(default=None, pattern=ENV_NAME,
+                                        description="variable holding the HMAC secret (requests and callbacks)")
+    hmac_secret_file: Path | None = Field(default=None, description="file holding the HMAC secret")
+    callback_prefixes: list[str] = Field(
+        default_factory=list,
+        description="URLs the host's callbacks may go to (each a prefix, e.g. https://eoffice.example/api/naskah/); "
+                    "none: callbacks refused")
+
+    @field_validator("callback_prefixes")
+    @classmethod
+    def _plain_http_prefixes(cls, prefixes: list[str]) -> list[str]:
+        for prefix in prefixes:
+            parts = urlsplit(prefix)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"callback prefix {prefix!r} is not an http(s) URL")
+            if "@" in parts.netloc:
+                raise ValueError("put no user or password into a callback prefix")
+        return prefixes
+
+    @model_validator(mode="after")
+    def _one_source_each(self):
+        if self.token_env and self.token_file:
+            raise ValueError(f"host {self.name}: give token_env or token_file, not both")
+        if self.hmac_secret_env and self.hmac_secret_file:
+            raise ValueError(f"host {self.name}: give hmac_secret_env or hmac_secret_file, not both")
+        return self
+
+
+def _default_hosts() -> list[HostOptions]:
+    return [HostOptions(name="default", token_env="NASKAH_SERVICE_TOKEN", hmac_secret_env="NASKAH_SERVICE_HMAC_SECRET")]
+
+
+class ServiceOptions(BaseModel):
+    """``[service]`` in the configuration file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hosts: list[HostOptions] = Field(default_factory=_default_hosts, description="hosts allowed to call the API")
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                description="largest JSON request body (a payload is a few kilobytes)")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024,
+                                  description="largest PDF upload (API verify, verification page)")
+    replay_window: int = Field(default=300, ge=10, le=3600,
+                               description="seconds an HMAC timestamp stays acceptable; a signature is used once")
+    workers: int | None = Field(default=None, ge=1, le=64,
+                                description="letters issued at once; default: pool size + 1, or 2")
+    max_queued_jobs: int = Field(default=200, ge=1, description="queued letters before new ones get 429")
+    job_retention_days: float = Field(default=7, gt=0, description="finished jobs are forgotten after this")
+    max_concurrent_verifications: int = Field(default=2, ge=1, le=32,
+                                              description="signature checks at once; more wait in line")
+    callback_field: str | None = Field(
+        default="callback_url", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="dotted path of the callback URL in the host's payload (a callback_url query parameter wins)")
+    callback_attempts: int = Field(default=6, ge=1, le=20, description="tries to deliver one callback")
+    callback_backoff: float = Field(default=2.0, gt=0, description="seconds before the 2nd try; doubled each time")
+    callback_backoff_max: float = Field(default=300.0, gt=0, description="longest wait between two tries")
+    callback_timeout: float = Field(default=15.0, gt=0, description="seconds per callback request")
+    timezone: str = Field(default="Asia/Jakarta", description="time zone of times on the verification page")
+    verification_path: str | None = Field(
+        default=None, pattern=r"^/[A-Za-z0-9/_.-]*$",
+        description="path of the verification page; default: the path of verification_base_url")
+
+    @model_validator(mode="after")
+    def _unique_hosts(self):
+        names = [host.name for host in self.hosts]
+        if len(names) != len(set(names)):
+            raise ValueError("every host needs its own name")
+        return self
 
 
 def _default_data_dir() -> Path:
@@ -85,3 +169,9 @@ def load_settings(config_file: str | os.PathLike | None = None, **overrides) -> 
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def settings_from_args(args) -> Settings:
+    """The settings a command of the ``naskah`` CLI runs with: its ``--config`` file and, where the command
+    has one, its ``--store`` folder."""
+    return load_settings(args.config, store_dir=getattr(args, "store", None))

@@ -12,15 +12,14 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import Settings, load_settings
-from .convert import convert_to_pdf
+from .convert import LibreOfficePool, converter_for
 from .errors import PayloadError, Problem
-from .letters.common import Model
-from .libreoffice_pool import LibreOfficePool
-from .mapping import Mapping, load_mappings
+from .letters import Letter
+from .mapping import DmsFields, Mapping, dms_fields, load_mappings
 from .render import DRAFT_FOOTER, render_docx
 from .route import route
 from .store import LocalStore, StoredLetter, letter_id_for
@@ -55,7 +54,7 @@ class PreparedLetter:
     """A payload that passed every rule: what will be rendered, and under which id."""
 
     mapping: Mapping
-    letter: Model
+    letter: Letter
     context: dict
     letter_id: str
     workflow_id: str
@@ -80,6 +79,8 @@ class IssuedLetter:
     dms_document_id: str | None = None
     dms_url: str | None = None
     delivery_error: str | None = None
+    # What was prepared from the payload (the validated letter, its context and metadata).
+    prepared: PreparedLetter | None = field(default=None, repr=False, compare=False)
 
 
 class Naskah:
@@ -110,7 +111,7 @@ class Naskah:
             json.dumps({"letter": chosen.letter, "context": context}, sort_keys=True, default=_json_default,
                        ensure_ascii=False).encode("utf-8")
         ).hexdigest()
-        metadata = {"jenis": chosen.letter, "workflow_id": identity, "penerbit": _issuer_of(letter)}
+        metadata = {"jenis": chosen.letter, "workflow_id": identity, "penerbit": letter.issuer}
         metadata |= chosen.metadata_for(context)
         letter_id = letter_id_for(chosen.letter, identity, str(context.get("nomor", "")))
         return PreparedLetter(chosen, letter, context, letter_id, identity, content_hash, metadata)
@@ -126,12 +127,18 @@ class Naskah:
         return self._convert(docx) if pdf else docx
 
     def issue(self, payload: dict, mapping: str | None = None, source: str | None = None) -> IssuedLetter:
-        prepared = self.prepare(payload, mapping, source)
+        """Issue one letter: prepared from the payload, then signed, stored and delivered; the result carries
+        what was prepared."""
+        return self.issue_prepared(self.prepare(payload, mapping, source))
+
+    def issue_prepared(self, prepared: PreparedLetter) -> IssuedLetter:
+        """Sign, store and deliver a letter that ``prepare`` accepted (the service prepares before queueing)."""
         existing = self.store.check_same(prepared.letter_id, prepared.content_hash)
+        # once per letter; a mapping whose dms section cannot be computed fails before signing
+        fields = self._dms_fields(prepared)
         if existing:
             log.info("letter %s was issued before; returning the stored copy", prepared.letter_id)
-            return self._deliver(self._issued(existing, reused=True), prepared)
-        self._dms_fields(prepared)  # a mapping whose dms section cannot be computed fails before signing
+            return self._deliver(self._issued(existing, prepared, reused=True), fields)
         from .sign import load_profile, sign_pdf  # pyHanko loads slowly; previews and checks don't need it
 
         profile = load_profile(prepared.mapping.signing_profile, self.settings)
@@ -139,52 +146,49 @@ class Naskah:
             docx = self._render(prepared, profile.footer)
         with self.timings.measure("convert"):
             unsigned = self._convert(docx)
-        signer = prepared.context["penandatangan"]
+        letter = prepared.letter
         with self.timings.measure("sign"):
             signed = sign_pdf(
                 unsigned, profile,
                 verification_url=self.verification_url(prepared.letter_id),
-                signer_name=signer["nama"],
-                signer_title=" ".join(signer["baris_jabatan"]).rstrip(","),
-                location=_place_of(prepared.context),
+                signer_name=letter.signer.nama,
+                signer_title=letter.signer_title,
+                location=letter.tempat,
                 reason=prepared.metadata.get("hal"),
             )
         with self.timings.measure("store"):
             stored = self.store.put(
                 letter_id=prepared.letter_id, mapping=prepared.mapping.name, letter_kind=prepared.mapping.letter,
                 workflow_id=prepared.workflow_id, content_hash=prepared.content_hash, pdf=signed,
-                metadata=prepared.metadata,
+                metadata=prepared.metadata, public_facts=letter.public_facts(),
             )
         log.info("issued %s %s -> %s", prepared.mapping.letter, prepared.letter_id, stored.pdf_path)
-        return self._deliver(self._issued(stored, reused=False), prepared)
+        return self._deliver(self._issued(stored, prepared, reused=False), fields)
 
     @property
     def delivery(self):
         """The delivery to the configured DMS through the outbox (None when no DMS is configured)."""
         if self._delivery is None and self.settings.dms is not None:
-            from .deliver import Delivery, Outbox, connector_for
+            from .deliver import delivery_for
 
-            self._delivery = Delivery(connector_for(self.settings.dms), Outbox(self.settings.outbox_location))
+            self._delivery = delivery_for(self.settings)
         return self._delivery
 
-    def _dms_fields(self, prepared: PreparedLetter) -> dict | None:
+    def _dms_fields(self, prepared: PreparedLetter) -> DmsFields | None:
         if self.settings.dms is None:
             return None
-        from .mapping import dms_fields
-
         return dms_fields(prepared.mapping, prepared.context | {
             "letter_id": prepared.letter_id, "workflow_id": prepared.workflow_id,
             "letter_kind": prepared.mapping.letter, "metadata": prepared.metadata})
 
-    def _deliver(self, issued: IssuedLetter, prepared: PreparedLetter) -> IssuedLetter:
+    def _deliver(self, issued: IssuedLetter, fields: DmsFields | None) -> IssuedLetter:
         """Record the stored letter in the outbox, then try to deliver it once (with bounded retries)."""
         if self.delivery is None:
             return issued
-        from dataclasses import replace
-
         from .deliver import document_for
 
-        document = document_for(self._dms_fields(prepared), issued.letter_id, issued.sha256, prepared.workflow_id,
+        prepared = issued.prepared
+        document = document_for(fields, issued.letter_id, issued.sha256, prepared.workflow_id,
                                 issued.metadata, mapping_has_dms=prepared.mapping.dms is not None)
         with self.timings.measure("deliver"):
             entry = self.delivery.record(document, issued.pdf_path)
@@ -198,30 +202,15 @@ class Naskah:
                            prepared.context | {"footer": footer})
 
     def _convert(self, docx: bytes) -> bytes:
-        if self.pool is not None:
-            return self.pool.convert(docx)
-        return convert_to_pdf(docx, data_dir=self.settings.data_dir, timeout=self.settings.conversion_timeout,
-                              soffice=self.settings.soffice)
+        return converter_for(self.settings, self.pool).convert(docx)
 
-    def _issued(self, stored: StoredLetter, reused: bool) -> IssuedLetter:
+    def _issued(self, stored: StoredLetter, prepared: PreparedLetter, reused: bool) -> IssuedLetter:
         return IssuedLetter(
             letter_id=stored.letter_id, mapping=stored.mapping, letter_kind=stored.letter_kind,
             pdf_path=stored.pdf_path, sha256=stored.sha256,
             verification_url=self.verification_url(stored.letter_id), metadata=stored.metadata, reused=reused,
+            prepared=prepared,
         )
-
-
-def _issuer_of(letter: Model) -> list[str]:
-    """Who issues the letter, as its kop (or, for an applicant's own letter, their unit) names it."""
-    kop = getattr(letter, "kop", None)
-    if kop is not None:
-        return [kop.pemerintah, kop.nama]
-    unit = getattr(getattr(letter, "pemohon", None), "unit", None)
-    return [unit] if unit else []
-
-
-def _place_of(context: dict) -> str | None:
-    return (context.get("ditetapkan") or {}).get("tempat") or context.get("tempat")
 
 
 def _json_default(value):

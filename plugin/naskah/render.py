@@ -70,6 +70,12 @@ def load_template(path: Path) -> DocxTemplate:
     return DocxTemplate(io.BytesIO(data))
 
 
+def template_variables(template: DocxTemplate) -> set[str]:
+    """The names a template uses, read with the environment letters render in; TemplateSyntaxError
+    when it does not parse (``naskah check``)."""
+    return set(template.get_undeclared_template_variables(_ENV))
+
+
 def render_docx(template_path: Path, context: dict) -> bytes:
     """The letter as DOCX bytes."""
     template = load_template(template_path)

@@ -3,6 +3,8 @@
 A letter's id comes from what makes it the same letter (its kind, the host's workflow identity and its
 number), so issuing the same payload twice gives back the stored letter instead of a second one.
 The PDF is written (atomically) before its index row, so an index row always has its file.
+Each row also keeps the letter's public facts (issuer, signer's title...), which the verification page shows,
+whether the letter was issued from the command line or by the service.
 """
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import StoreConflictError
 from .files import write_atomically
+from .letters import PublicFacts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS letters (
@@ -30,9 +33,13 @@ CREATE TABLE IF NOT EXISTS letters (
     content_hash  TEXT NOT NULL,
     pdf_path      TEXT NOT NULL,
     metadata      TEXT NOT NULL,
-    issued_at     TEXT NOT NULL
+    issued_at     TEXT NOT NULL,
+    public_facts  TEXT
 )
 """
+
+#: columns added since the first index; an older index gets them at open (its rows hold NULL)
+_ADDED_COLUMNS = {"public_facts": "TEXT"}
 
 
 def letter_id_for(letter_kind: str, identity: str, nomor: str) -> str:
@@ -56,6 +63,7 @@ class StoredLetter:
     pdf_path: Path
     metadata: dict
     issued_at: str
+    public_facts: PublicFacts | None = None  # None for a letter stored before the index kept them
 
 
 class LocalStore:
@@ -66,6 +74,14 @@ class LocalStore:
         self.index_path = self.directory / "index.sqlite"
         with self._connect() as db:
             db.execute(_SCHEMA)
+            present = {row["name"] for row in db.execute("PRAGMA table_info(letters)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    try:
+                        db.execute(f"ALTER TABLE letters ADD COLUMN {column} {kind}")
+                    except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                        if "duplicate column" not in str(exc):
+                            raise
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.index_path, timeout=30)
@@ -82,6 +98,12 @@ class LocalStore:
             rows = db.execute("SELECT * FROM letters ORDER BY issued_at").fetchall()
         return [_stored(row) for row in rows]
 
+    def letter_id_with_sha256(self, sha256: str) -> str | None:
+        """The stored letter whose signed file has this SHA-256."""
+        with self._connect() as db:
+            row = db.execute("SELECT letter_id FROM letters WHERE sha256 = ?", (sha256,)).fetchone()
+        return row["letter_id"] if row else None
+
     def check_same(self, letter_id: str, content_hash: str) -> StoredLetter | None:
         """The stored letter with this id; a conflict if it was issued with other content."""
         stored = self.get(letter_id)
@@ -93,7 +115,7 @@ class LocalStore:
         return stored
 
     def put(self, *, letter_id: str, mapping: str, letter_kind: str, workflow_id: str | None,
-            content_hash: str, pdf: bytes, metadata: dict) -> StoredLetter:
+            content_hash: str, pdf: bytes, metadata: dict, public_facts: PublicFacts | None = None) -> StoredLetter:
         existing = self.check_same(letter_id, content_hash)
         if existing:
             return existing
@@ -109,6 +131,7 @@ class LocalStore:
             hal=_text(metadata.get("hal")), penandatangan=_text(metadata.get("penandatangan")),
             sha256=sha256, content_hash=content_hash, pdf_path=str(path),
             metadata=json.dumps(metadata, ensure_ascii=False, default=str), issued_at=issued_at,
+            public_facts=_facts_json(public_facts) if public_facts else None,
         )
         with self._connect() as db:
             db.execute(
@@ -120,7 +143,6 @@ class LocalStore:
         if stored.pdf_path != path:
             path.unlink(missing_ok=True)
         return stored
-
 
     def replace_pdf(self, letter: StoredLetter, pdf: bytes) -> Path:
         """Store a new version of a letter's PDF (a renewed archival timestamp): the index moves to it only if
@@ -138,6 +160,30 @@ class LocalStore:
             Path(letter.pdf_path).unlink(missing_ok=True)
         return path
 
+    def adopt_public_records(self, path: Path) -> int:
+        """Take the public facts that earlier versions of ``naskah serve`` kept in a table of their own
+        (``public_records`` in ``path``) for the letters whose row has none; returns how many were taken."""
+        if not Path(path).is_file():
+            return 0
+        old = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            if not old.execute("SELECT 1 FROM sqlite_master WHERE name = 'public_records'").fetchone():
+                return 0
+            records = old.execute("SELECT letter_id, record FROM public_records").fetchall()
+        finally:
+            old.close()
+        taken = 0
+        with self._connect() as db:
+            for letter_id, text in records:
+                record = json.loads(text)
+                facts = PublicFacts(issuer=tuple(record.get("agency") or ()), nomor=record.get("nomor"),
+                                    tanggal=record.get("tanggal"), hal=record.get("hal"),
+                                    signer_name=record.get("signer_name"),
+                                    signer_title_lines=tuple(record.get("signer_title_lines") or ()))
+                taken += db.execute("UPDATE letters SET public_facts = ? WHERE letter_id = ? AND public_facts IS NULL",
+                                    (_facts_json(facts), letter_id)).rowcount
+        return taken
+
 
 def _text(value) -> str | None:
     return None if value is None else str(value)
@@ -147,4 +193,12 @@ def _stored(row: sqlite3.Row) -> StoredLetter:
     values = dict(row)
     values["pdf_path"] = Path(values["pdf_path"])
     values["metadata"] = json.loads(values["metadata"])
+    if values["public_facts"]:
+        facts = json.loads(values["public_facts"])
+        values["public_facts"] = PublicFacts(**facts | {"issuer": tuple(facts["issuer"]),
+                                                        "signer_title_lines": tuple(facts["signer_title_lines"])})
     return StoredLetter(**values)
+
+
+def _facts_json(facts: PublicFacts) -> str:
+    return json.dumps(asdict(facts), ensure_ascii=False)

@@ -4,27 +4,12 @@ from __future__ import annotations
 import sys
 
 
-def _settings(args):
-    from ..cli import _settings as settings_of
-
-    return settings_of(args)
-
-
-def _delivery(args):
-    from ..errors import ConfigError
-    from . import Delivery, Outbox, connector_for
-
-    settings = _settings(args)
-    if settings.dms is None:
-        raise ConfigError("no DMS is configured: add a [dms] table to the configuration file (see README, "
-                          "'Delivery to the DMS')")
-    return Delivery(connector_for(settings.dms), Outbox(settings.outbox_location))
-
-
 def cmd_outbox_list(args) -> int:
-    from . import Outbox
+    from ..config import settings_from_args
+    from ..store import LocalStore
+    from .outbox import Outbox
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     outbox = Outbox(settings.outbox_location)
     entries = outbox.entries(state=args.state)
     for entry in entries:
@@ -39,26 +24,21 @@ def cmd_outbox_list(args) -> int:
     summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "empty"
     print(f"outbox {outbox.location}: {summary}", file=sys.stderr)
     if settings.dms is not None and args.state is None:
-        _report_unrecorded(settings, outbox)
+        missing = outbox.unrecorded(LocalStore(settings.store_path).all(), settings.dms.name)
+        for letter in missing:
+            print(f"{letter.letter_id}  {'not recorded':10} {settings.dms.name:12} {letter.letter_kind} "
+                  f"{letter.nomor}")
+        if missing:
+            print(f"{len(missing)} letter(s) in the store are not in the outbox: issue their payloads again to "
+                  f"deliver them", file=sys.stderr)
     return 0
 
 
-def _report_unrecorded(settings, outbox) -> None:
-    """Letters in the local store that the outbox never got: issued before the DMS was configured, or the
-    issuing process stopped between storing and recording. Issuing their payloads again delivers them."""
-    from ..store import LocalStore
-
-    recorded = {entry.letter_id for entry in outbox.entries(target=settings.dms.name)}
-    missing = [letter for letter in LocalStore(settings.store_path).all() if letter.letter_id not in recorded]
-    for letter in missing:
-        print(f"{letter.letter_id}  {'not recorded':10} {settings.dms.name:12} {letter.letter_kind} {letter.nomor}")
-    if missing:
-        print(f"{len(missing)} letter(s) in the store are not in the outbox: issue their payloads again to deliver "
-              f"them", file=sys.stderr)
-
-
 def cmd_outbox_retry(args) -> int:
-    delivery = _delivery(args)
+    from ..config import settings_from_args
+    from .delivery import delivery_for
+
+    delivery = delivery_for(settings_from_args(args), required=True)
     try:
         if args.letter:
             matches = [entry for entry in delivery.outbox.entries(target=delivery.target)
@@ -88,7 +68,10 @@ def cmd_outbox_retry(args) -> int:
 
 
 def cmd_dms_check(args) -> int:
-    delivery = _delivery(args)
+    from ..config import settings_from_args
+    from .delivery import delivery_for
+
+    delivery = delivery_for(settings_from_args(args), required=True)
     try:
         user = delivery.connector.check()
     finally:
@@ -99,34 +82,19 @@ def cmd_dms_check(args) -> int:
 
 def cmd_dms_setup(args) -> int:
     """Create in the DMS the document types, metadata types, tags and cabinets the mappings name."""
-    from ..errors import ConfigError
-    from ..mapping import load_mappings
+    from ..config import settings_from_args
+    from .delivery import delivery_for
+    from .setup import set_up
 
-    delivery = _delivery(args)
-    connector = delivery.connector
-    if not hasattr(connector, "prepare"):
-        raise ConfigError(f"{connector.describe()}: naskah cannot set this kind of DMS up; do it in the DMS")
-    settings = _settings(args)
-    types: dict[str, set[str]] = {}
-    tags: set[str] = set()
-    cabinets: set[str] = set()
-    for mapping in load_mappings(settings.mappings_dir).values():
-        spec = mapping.dms
-        if spec is None:
-            continue
-        document_type = spec["document_type"] or getattr(settings.dms, "default_document_type", None)
-        if document_type:
-            types.setdefault(document_type, set()).update(spec["metadata"])
-        tags.update(spec["tags"])
-        if spec["cabinet"]:
-            cabinets.add(spec["cabinet"])
+    settings = settings_from_args(args)
+    connector = delivery_for(settings, required=True).connector
     try:
-        created = connector.prepare(types, tags, cabinets)
+        created, needed = set_up(connector, settings.mappings_dir)
     finally:
         connector.close()
     for item in created:
         print(f"created {item}")
-    print(f"{connector.describe()}: ready for {len(types)} document type(s)", file=sys.stderr)
+    print(f"{connector.describe()}: ready for {len(needed.document_types)} document type(s)", file=sys.stderr)
     return 0
 
 

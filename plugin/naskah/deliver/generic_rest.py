@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
+from typing import Any
 from urllib.parse import quote
 
-from .connector import (DmsDocument, GenericRestOptions, HttpConnector, PermanentDeliveryError, Receipt,
-                        json_path)
+from ..secrets import secret_values
+from .api import DmsDocument, Receipt
+from .errors import PermanentDeliveryError
+from .http import HttpConnector
+from .options import GenericRestOptions
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
 
@@ -67,10 +70,11 @@ class GenericRestConnector(HttpConnector):
 
     def _secrets(self) -> list[str]:
         auth = self.options.auth
-        values = [os.environ.get(name or "", "") for name in (auth.token_env, auth.password_env)]
-        if auth.kind == "basic" and auth.username and values[1]:
-            values.append(base64.b64encode(f"{auth.username}:{values[1]}".encode("utf-8")).decode("ascii"))
-        return values
+        values = secret_values(auth.token_env)
+        password = secret_values(auth.password_env)
+        if auth.kind == "basic" and auth.username and password:
+            values.append(base64.b64encode(f"{auth.username}:{password[0]}".encode("utf-8")).decode("ascii"))
+        return values + password
 
     # -- the interface
     def check(self) -> str:
@@ -151,3 +155,17 @@ def _fill(template: str, variables: dict[str, str], quote_values: bool = False) 
         text = variables[name]
         return quote(text, safe="") if quote_values else text
     return _PLACEHOLDER.sub(value, template)
+
+
+def json_path(value: Any, path: str) -> Any:
+    """``a.b.0.c`` into a JSON value; '' is the value itself; None when a step is missing."""
+    if not path:
+        return value
+    for step in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(step)
+        elif isinstance(value, list) and step.lstrip("-").isdigit() and -len(value) <= int(step) < len(value):
+            value = value[int(step)]
+        else:
+            return None
+    return value

@@ -17,8 +17,11 @@ import datetime as dt
 import logging
 from typing import Any, Iterable
 
-from .connector import (DmsDocument, HttpConnector, MayanOptions, PermanentDeliveryError, Receipt,
-                        TransientDeliveryError)
+from ..secrets import secret_values
+from .api import DmsDocument, Receipt
+from .errors import PermanentDeliveryError, TransientDeliveryError
+from .http import HttpConnector
+from .options import MayanOptions
 
 log = logging.getLogger("naskah.deliver")
 
@@ -33,6 +36,7 @@ def _age_seconds(created: str | None) -> float:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return (dt.datetime.now(dt.timezone.utc) - moment).total_seconds()
 
+
 _API = "/api/v4"
 _KEY_LINE = "naskah-key: "
 _PAGE_SIZE = 100
@@ -42,6 +46,7 @@ _MAX_PAGES = 50  # 5000 document types / metadata types / tags: far more than an
 class MayanConnector(HttpConnector):
     kind = "mayan"
     product = "Mayan EDMS"
+    can_prepare = True
 
     options: MayanOptions
 
@@ -56,8 +61,7 @@ class MayanConnector(HttpConnector):
         return self._secret(self.options.token_env, "API token")
 
     def _secrets(self) -> list[str]:
-        import os
-        return [os.environ.get(self.options.token_env, "")]
+        return secret_values(self.options.token_env)
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Token {self._token()}"}

@@ -33,13 +33,15 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, TypeVar
 
 from ..errors import ConfigError
-from .connector import DmsDocument
+from .api import DmsDocument
 
 PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
 STATES = (PENDING, DELIVERING, DELIVERED, FAILED)
+
+L = TypeVar("L")  # a stored letter (anything with a letter_id)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS naskah_outbox (
@@ -197,6 +199,13 @@ class Outbox:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._transaction() as db:
             return db.select(f"SELECT * FROM naskah_outbox{where} ORDER BY created_at, letter_id", parameters)
+
+    def unrecorded(self, letters: Iterable[L], target: str) -> list[L]:
+        """The stored ``letters`` this outbox never got for ``target``: issued before the DMS was configured,
+        or the issuing process stopped between storing and recording. Issuing their payloads again delivers
+        them."""
+        recorded = {entry.letter_id for entry in self.entries(target=target)}
+        return [letter for letter in letters if letter.letter_id not in recorded]
 
     # -- writing
     def record(self, document: DmsDocument, target: str, pdf_path: Path) -> OutboxEntry:

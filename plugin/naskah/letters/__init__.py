@@ -1,12 +1,12 @@
 """The letter kinds naskah issues; a mapping names one of these by its key."""
 from __future__ import annotations
 
-from .common import Model
+from .common import Letter, PublicFacts
 from .surat_dinas import JawabanPermohonanPelibatan, PengajuanSukarela, PenolakanPengajuanSukarela, PermohonanPelibatan
 from .surat_tugas import SuratTugasIndividu, SuratTugasTim
 
 #: letter kind -> model that holds the regulation's rules for it
-LETTER_KINDS: dict[str, type[Model]] = {
+LETTER_KINDS: dict[str, type[Letter]] = {
     "surat_tugas_tim": SuratTugasTim,
     "surat_tugas_individu": SuratTugasIndividu,
     "permohonan_pelibatan": PermohonanPelibatan,
@@ -24,3 +24,5 @@ LETTER_TITLES: dict[str, str] = {
     "pengajuan_sukarela": "Surat Permohonan Pengajuan Sukarela",
     "penolakan_pengajuan_sukarela": "Surat Penolakan Pengajuan Sukarela",
 }
+
+__all__ = ["LETTER_KINDS", "LETTER_TITLES", "Letter", "PublicFacts"]

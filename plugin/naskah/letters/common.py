@@ -1,4 +1,5 @@
-"""Pieces every letter shares: text fields, NIP, officials, the kop and the signature block.
+"""Pieces every letter shares: text fields, NIP, officials, the kop and the signature block, and ``Letter``,
+the base of every letter kind, which says what a letter tells anyone about itself (its public facts).
 
 The rules here are the regulations' (Permendagri 1/2023 on naskah dinas, the Sistem Kerja Perwal);
 a value that breaks one is refused before anything is rendered.
@@ -8,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -211,3 +213,56 @@ class TempatTanggal(Model):
 
     tempat: Teks
     tanggal: dt.date
+
+
+@dataclass(frozen=True)
+class PublicFacts:
+    """What a letter says about itself to anyone holding it: the verification page shows it and the store keeps
+    it for every letter. Never a NIP, a team member or the host's workflow id."""
+
+    issuer: tuple[str, ...]
+    nomor: str | None
+    tanggal: str | None  # ISO date
+    hal: str | None
+    signer_name: str | None
+    signer_title_lines: tuple[str, ...]
+
+
+class Letter(Model):
+    """A whole letter of one kind (its parts are plain ``Model``s).
+
+    A kind with a kop and a ``penandatangan`` (most of them) gets its issuer and signer from those as they are;
+    a kind without (an applicant's own letter) says otherwise. Each kind has ``nomor``, ``tanggal``, ``hal`` and
+    ``tempat``, as fields or as properties.
+    """
+
+    @property
+    def issuer(self) -> list[str]:
+        """Who issues the letter, as its kop names it."""
+        return [self.kop.pemerintah, self.kop.nama]
+
+    @property
+    def signer(self) -> Penandatangan:
+        return self.penandatangan
+
+    @property
+    def baris_jabatan(self) -> list[str]:
+        """The title lines above the signature, the last one ending with a comma."""
+        return self.signer.baris_jabatan
+
+    @property
+    def signer_title_lines(self) -> list[str]:
+        """The signer's title as the letter prints it, without the final comma."""
+        lines = list(self.baris_jabatan)
+        lines[-1] = lines[-1].rstrip(",").strip()
+        return [line for line in lines if line]
+
+    @property
+    def signer_title(self) -> str:
+        """The signer's title on one line, as the PDF signature names it."""
+        return " ".join(self.signer_title_lines)
+
+    def public_facts(self) -> PublicFacts:
+        return PublicFacts(issuer=tuple(self.issuer), nomor=self.nomor or None, tanggal=self.tanggal.isoformat(),
+                           hal=self.hal or None, signer_name=self.signer.nama,
+                           signer_title_lines=tuple(self.signer_title_lines))

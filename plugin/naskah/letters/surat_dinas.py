@@ -10,7 +10,7 @@ from num2words import num2words
 from pydantic import Field
 
 from ..formatting import tanggal
-from .common import Kalimat, Kop, Model, Pegawai, Penandatangan, Teks
+from .common import Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, Teks
 
 
 def _in_words(number: int, unit: str) -> str:
@@ -75,7 +75,7 @@ class SuratRujukan(Model):
     hal: Teks
 
 
-class _SuratDinas(Model):
+class _SuratDinas(Letter):
     """The surat dinas layout: kop, place and date, Nomor / Sifat / Lampiran / Hal, Yth., body,
     signature block, numbered tembusan (job titles only)."""
 
@@ -195,7 +195,7 @@ class PersetujuanAtasan(Model):
     nip: str | None = None
 
 
-class PengajuanSukarela(Model):
+class PengajuanSukarela(Letter):
     """A voluntary application to join a team of another unit, signed by the official applying."""
 
     lingkup: Lingkup
@@ -210,12 +210,29 @@ class PengajuanSukarela(Model):
     persetujuan_atasan: PersetujuanAtasan
     tembusan: list[Teks] = Field(default_factory=list, max_length=30)
 
+    #: an application has no number of its own
+    nomor: ClassVar[None] = None
+
     def rule_problems(self) -> list[tuple[tuple, str]]:
         return [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]
 
+    @property
+    def issuer(self) -> list[str]:
+        """The applicant's unit: the letter has no kop."""
+        return [self.pemohon.unit]
+
+    @property
+    def signer(self) -> Penandatangan:
+        """The applicant signs in person."""
+        return Penandatangan(jabatan=self.pemohon.jabatan, nama=self.pemohon.nama, pangkat=self.pemohon.pangkat,
+                             golongan=self.pemohon.golongan, nip=self.pemohon.nip)
+
+    @property
+    def baris_jabatan(self) -> list[str]:
+        """No a.n.: "Pemohon," above the name."""
+        return ["Pemohon,"]
+
     def to_context(self) -> dict:
-        signer = Penandatangan(jabatan=self.pemohon.jabatan, nama=self.pemohon.nama,
-                               pangkat=self.pemohon.pangkat, golongan=self.pemohon.golongan, nip=self.pemohon.nip)
         return {
             "lingkup": self.lingkup, "tempat": self.tempat, "tanggal": self.tanggal, "hal": self.hal,
             "nomor": "", "tujuan": {"jabatan": self.tujuan.jabatan, "tempat": self.tujuan.tempat},
@@ -223,8 +240,7 @@ class PengajuanSukarela(Model):
             "kegiatan": self.kegiatan, "kompetensi": list(self.kompetensi), "durasi": self.durasi.to_context(),
             "persetujuan_atasan": {"jabatan": self.persetujuan_atasan.jabatan, "nama": self.persetujuan_atasan.nama},
             "tembusan": list(self.tembusan),
-            # The applicant signs in person: no a.n., and "Pemohon," above the name.
-            "penandatangan": signer.to_context() | {"baris_jabatan": ["Pemohon,"]},
+            "penandatangan": self.signer.to_context() | {"baris_jabatan": self.baris_jabatan},
         }
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, field_validator
 
-from .common import Kalimat, Kop, Model, Pegawai, Penandatangan, TempatTanggal, Teks
+from .common import Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, TempatTanggal, Teks
 
 
 def _lower(value):
@@ -60,8 +60,8 @@ def _validity_problem(end: dt.date, issued: dt.date) -> str:
     return f"validity ends {end.isoformat()}, before the date of issue {issued.isoformat()}"
 
 
-class _SuratTugas(Model):
-    """What both formats share."""
+class _SuratTugas(Letter):
+    """What both formats share; each names its subject (``hal``) itself."""
 
     kop: Kop
     nomor: Teks
@@ -103,6 +103,14 @@ class _SuratTugas(Model):
             problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal)))
         return problems
 
+    @property
+    def tanggal(self) -> dt.date:
+        return self.ditetapkan.tanggal
+
+    @property
+    def tempat(self) -> str:
+        return self.ditetapkan.tempat
+
     def to_context(self) -> dict:
         return {
             "kop": self.kop.to_context(),
@@ -112,7 +120,8 @@ class _SuratTugas(Model):
             "melapor_kepada": self.melapor_kepada,
             "berlaku_sampai": self.berlaku_sampai,
             "ditetapkan": {"tempat": self.ditetapkan.tempat, "tanggal": self.ditetapkan.tanggal},
-            "tanggal": self.ditetapkan.tanggal,
+            "tanggal": self.tanggal,
+            "hal": self.hal,
             "penandatangan": self.penandatangan.to_context(),
         }
 
@@ -122,9 +131,12 @@ class SuratTugasTim(_SuratTugas):
 
     tim: TimKerja
 
+    @property
+    def hal(self) -> str:
+        return f"Surat Tugas {self.tim.nama}"
+
     def to_context(self) -> dict:
         return super().to_context() | {
-            "hal": f"Surat Tugas {self.tim.nama}",
             "tim": {"nama": self.tim.nama, "anggota": [m.to_context() for m in self.tim.anggota]},
         }
 
@@ -134,8 +146,9 @@ class SuratTugasIndividu(_SuratTugas):
 
     pegawai: Pegawai
 
+    @property
+    def hal(self) -> str:
+        return f"Surat Tugas kepada {self.pegawai.nama}"
+
     def to_context(self) -> dict:
-        return super().to_context() | {
-            "hal": f"Surat Tugas kepada {self.pegawai.nama}",
-            "pegawai": self.pegawai.to_context(),
-        }
+        return super().to_context() | {"pegawai": self.pegawai.to_context()}

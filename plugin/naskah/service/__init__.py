@@ -2,12 +2,19 @@
 
 ``naskah serve`` runs :func:`naskah.service.app.create_app` under uvicorn. The pieces:
 
-- ``options``            the ``[service]`` settings (hosts, limits); secrets only as variable names or file paths
+- ``app``                wiring only: the FastAPI app, its middleware, error handlers and routers
+- ``runtime``            the ``Service`` the app holds for its lifetime: pipeline, pools, threads, readiness
+- ``routes``             ``api`` (``/api/v1``, the health probes) and ``page`` (the verification page)
 - ``auth``               a host's API token, or an HMAC signature of timestamp, method, path and body
+- ``inputs``             what a request brings: its host, its payload, an uploaded PDF
 - ``jobs``               every issue request is a job (run in worker threads), kept in SQLite until done
 - ``callback``           the result posted to the host's callback URL, HMAC-signed, with bounded retries
-- ``verification_page``  ``GET /v/{letter id}`` in Indonesian, and the check of an uploaded PDF
-- ``app``                the FastAPI application: routes, error shape, size limits, the warm LibreOffice pool
+- ``views``              the API's JSON answers; ``schemas`` documents them
+- ``pages``              HTML answers: the page's templates and its error pages
+- ``verification_page``  what the page says, in Indonesian, and the check of an uploaded PDF
+- ``middleware``         the size limit of request bodies
+- ``errors``             one JSON shape for every error
+- ``openapi``            the schema hosts generate their clients from
 
-This module imports nothing heavy: ``naskah.config`` needs only ``options``.
+Its settings (the ``[service]`` table) are :class:`naskah.config.ServiceOptions`. This module imports nothing.
 """

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
-from .options import HostOptions, ServiceOptions
+from ..config import HostOptions, ServiceOptions
 
 log = logging.getLogger("naskah.service")
 

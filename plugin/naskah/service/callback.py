@@ -23,12 +23,11 @@ from urllib.parse import unquote, urlsplit
 
 from .. import __version__
 from ..errors import Problem
+from ..http import TRANSIENT_STATUS, backoff_delay, new_session, retry_after
 from .auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Host, sign
 from .errors import ApiError
 
 log = logging.getLogger("naskah.service")
-
-RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 
 
 def check_callback_url(url: str, host: Host, field: str) -> str:
@@ -63,8 +62,13 @@ def _under(url: str, prefix: str) -> bool:
     return u.path == p.path or u.path.startswith(p.path if p.path.endswith("/") else p.path + "/") or p.path == ""
 
 
+def event_of(job) -> str:
+    """What a finished job tells the host: ``letter.issued`` or ``letter.failed``."""
+    return "letter.issued" if job.state == "done" else "letter.failed"
+
+
 def callback_body(job) -> bytes:
-    body = {"event": "letter.issued" if job.state == "done" else "letter.failed", "job_id": job.job_id,
+    body = {"event": event_of(job), "job_id": job.job_id,
             "status": job.state, "http_status": job.http_status, "letter": job.result, "error": job.error}
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -86,14 +90,13 @@ def post_callback(url: str, secret: bytes, body: bytes, *, job_id: str, event: s
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     error = None
-    with requests.Session() as session:
-        session.trust_env = False  # no proxy from the environment for a callback to the host
+    with new_session() as session:  # no proxy from the environment for a callback to the host
         for attempt in range(1, attempts + 1):
             timestamp = str(int(time.time()))
             headers = {"Content-Type": "application/json", "User-Agent": f"naskah/{__version__}",
                        TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, body),
                        "X-Naskah-Job": job_id, "X-Naskah-Event": event}
-            retry_after = None
+            wanted = None
             try:
                 response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
             except requests.RequestException as exc:
@@ -104,22 +107,13 @@ def post_callback(url: str, secret: bytes, body: bytes, *, job_id: str, event: s
                     log.info("callback of job %s delivered (try %d)", job_id, attempt)
                     return CallbackOutcome("delivered", attempt)
                 error = f"try {attempt}: the host answered HTTP {response.status_code}"
-                retry = response.status_code in RETRY_STATUSES
-                retry_after = _seconds(response.headers.get("Retry-After"))
+                retry = response.status_code in TRANSIENT_STATUS
+                wanted = retry_after(response)
                 response.close()
             log.warning("callback of job %s to %s failed: %s", job_id, parts.hostname, error)
             if not retry:
                 return CallbackOutcome("failed", attempt, error + " (not retried)")
-            if attempt < attempts:
-                delay = min(backoff * 2 ** (attempt - 1), backoff_max)
-                if retry_after is not None:
-                    delay = min(max(delay, retry_after), backoff_max)
-                if stop.wait(delay):
-                    return CallbackOutcome("pending", attempt, error + " (interrupted by shutdown)")
+            if attempt < attempts and stop.wait(backoff_delay(attempt, backoff, backoff_max, wanted)):
+                return CallbackOutcome("pending", attempt, error + " (interrupted by shutdown)")
     return CallbackOutcome("failed", attempts, f"{error} (gave up after {attempts} tries)")
 
-
-def _seconds(value: str | None) -> float | None:
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    return None

@@ -67,3 +67,12 @@ def api_error_for(exc: BaseException) -> ApiError:
 
 def _reference() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "too_large", f"the request body is larger than the limit of {size_text(limit)}")
+
+
+def size_text(limit: int) -> str:
+    """A size limit as people read it: "2 MB", "512 KB"."""
+    return f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"

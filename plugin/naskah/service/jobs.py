@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import ApiError, api_error_for
 
@@ -156,10 +156,12 @@ class Busy(ApiError):
 
 
 class JobRunner:
-    """Runs jobs on worker threads. ``work(job, payload)`` returns ``(http status, result)`` or raises; the
-    job then holds the result or the error, and ``on_finished(job)`` is called (for the callback)."""
+    """Runs jobs on worker threads. ``work(job, payload, prepared)`` returns ``(http status, result)`` or raises;
+    the job then holds the result or the error, and ``on_finished(job)`` is called (for the callback).
+    ``prepared`` is what the request already made of the payload, handed over as it is (None for a job resumed
+    from the store)."""
 
-    def __init__(self, store: JobStore, work: Callable[[Job, dict], tuple[int, dict]], *, workers: int,
+    def __init__(self, store: JobStore, work: Callable[[Job, dict, Any], tuple[int, dict]], *, workers: int,
                  max_queued: int, on_finished: Callable[[Job], None] | None = None):
         self.store = store
         self.work = work
@@ -173,7 +175,8 @@ class JobRunner:
     def pending(self) -> int:
         return self._pending
 
-    def enqueue(self, host: str, payload: dict, mapping: str | None, callback_url: str | None) -> tuple[Job, Future]:
+    def enqueue(self, host: str, payload: dict, mapping: str | None, callback_url: str | None,
+                prepared: Any = None) -> tuple[Job, Future]:
         """A new job for this payload, queued; a 429 (and no job) when too many are waiting already."""
         with self._lock:
             if self._pending >= self.max_queued:
@@ -181,7 +184,7 @@ class JobRunner:
             self._pending += 1
         try:
             job = self.store.create(host, payload, mapping, callback_url)
-            return job, self._executor.submit(self._run, job, payload)
+            return job, self._executor.submit(self._run, job, payload, prepared)
         except BaseException:
             with self._lock:
                 self._pending -= 1
@@ -191,7 +194,7 @@ class JobRunner:
         """Run an existing job (one resumed from the store), whatever the queue's length."""
         with self._lock:
             self._pending += 1
-        return self._executor.submit(self._run, job, payload)
+        return self._executor.submit(self._run, job, payload, None)
 
     def resume(self) -> int:
         """Run again the jobs that were queued or running when the service last stopped."""
@@ -206,11 +209,11 @@ class JobRunner:
             self.submit(job, payload)
         return len(jobs)
 
-    def _run(self, job: Job, payload: dict) -> Job:
+    def _run(self, job: Job, payload: dict, prepared: Any) -> Job:
         try:
             self.store.set_running(job.job_id)
             try:
-                status, result = self.work(job, payload)
+                status, result = self.work(job, payload, prepared)
                 finished = self.store.finish(job.job_id, status=status, result=result)
             except Exception as exc:  # every failure becomes the job's error, in the API's shape
                 error = api_error_for(exc)

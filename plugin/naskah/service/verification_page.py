@@ -6,95 +6,29 @@ signer with title, signing time, the SHA-256 of the signed file and whether its 
 offers the letter for download (the URL is printed on the letter, and a photo of the QR code must not give
 away the whole letter), and it never shows the host's workflow id, the members of a team or NIPs.
 
-What the page says about the agency and the signer's title comes from a *public record* written when the
-service issues a letter (``public_records`` in ``STORE_DIR/service.sqlite``); a letter issued from the command
-line has none, and the page then shows what the store's index has.
+What the page says comes from the letter's public facts, which the store keeps for every letter (issued from the
+command line or by the service alike); for a letter stored before the store kept them, the page shows what the
+store's index has.
 """
 from __future__ import annotations
 
 import collections
 import datetime as dt
 import hashlib
-import json
-import sqlite3
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
 from ..formatting import tanggal
 from ..letters import LETTER_TITLES
-from ..sign.demo_key import SIGNER_CN as DEMO_SIGNER_CN
+from ..sign.backends.demo_key import SIGNER_CN as DEMO_SIGNER_CN
 from ..store import StoredLetter
-from ..verify import VerificationReport
+from ..validation import VerificationReport
 
 #: Time zone abbreviations as Indonesians write them.
 _ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
-_RECORDS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS public_records (
-    letter_id  TEXT PRIMARY KEY,
-    record     TEXT NOT NULL,
-    created_at TEXT NOT NULL
-)
-"""
-
-
-def public_record(prepared) -> dict:
-    """What the verification page may say about a letter, from the validated letter (a ``PreparedLetter``)."""
-    context, letter = prepared.context, prepared.letter
-    agency: list[str] = []
-    kop = getattr(letter, "kop", None)
-    if kop is not None:
-        agency = [kop.pemerintah, kop.nama]
-    elif getattr(letter, "pemohon", None) is not None and getattr(letter.pemohon, "unit", None):
-        agency = [letter.pemohon.unit]
-    signer = context.get("penandatangan") or {}
-    lines = [line.strip() for line in signer.get("baris_jabatan", []) if line and line.strip()]
-    if lines:
-        lines[-1] = lines[-1].rstrip(",").strip()
-    return {
-        "agency": agency,
-        "letter_kind": prepared.mapping.letter,
-        "nomor": context.get("nomor") or None,
-        "tanggal": (context.get("tanggal") or (context.get("ditetapkan") or {}).get("tanggal") or None),
-        "hal": context.get("hal") or prepared.metadata.get("hal"),
-        "signer_name": signer.get("nama"),
-        "signer_title_lines": [line for line in lines if line],
-    }
-
-
-class PublicRecords:
-    """The ``public_records`` table; each call opens its own connection (threads share one instance)."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(_RECORDS_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
-
-    def put(self, letter_id: str, record: dict) -> None:
-        text = json.dumps(record, ensure_ascii=False, default=_iso, sort_keys=True)
-        with self._connect() as db:
-            db.execute("INSERT OR IGNORE INTO public_records (letter_id, record, created_at) VALUES (?, ?, ?)",
-                       (letter_id, text, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")))
-
-    def get(self, letter_id: str) -> dict | None:
-        with self._connect() as db:
-            row = db.execute("SELECT record FROM public_records WHERE letter_id = ?", (letter_id,)).fetchone()
-        return json.loads(row[0]) if row else None
-
-
-def _iso(value):
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
-
 
 class ReportCache:
     """Verification reports of stored letters by SHA-256 (a stored file changes only when renewed)."""
@@ -204,20 +138,18 @@ def waktu(moment: dt.datetime, zone: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ the page
 
-def letter_facts(letter_id: str, stored: StoredLetter, record: dict | None) -> dict:
-    """The rows of the page's table, each (label, value) with value None when not known."""
-    record = record or {}
-    kind = record.get("letter_kind") or stored.letter_kind
-    date = record.get("tanggal") or stored.tanggal
-    signer = record.get("signer_name") or stored.penandatangan
+def letter_facts(letter_id: str, stored: StoredLetter) -> dict:
+    """The rows of the page's table, each value None when not known."""
+    facts = stored.public_facts
+    kind = stored.letter_kind
     return {
-        "agency": record.get("agency") or stored.metadata.get("penerbit") or [],
+        "agency": list(facts.issuer if facts else ()) or stored.metadata.get("penerbit") or [],
         "kind": LETTER_TITLES.get(kind, kind),
-        "nomor": record.get("nomor") or stored.nomor or None,
-        "tanggal": _tanggal(date),
-        "hal": record.get("hal") or stored.hal,
-        "signer_name": signer,
-        "signer_title_lines": record.get("signer_title_lines") or [],
+        "nomor": (facts and facts.nomor) or stored.nomor or None,
+        "tanggal": _tanggal((facts and facts.tanggal) or stored.tanggal),
+        "hal": (facts and facts.hal) or stored.hal,
+        "signer_name": (facts and facts.signer_name) or stored.penandatangan,
+        "signer_title_lines": list(facts.signer_title_lines) if facts else [],
         "sha256": stored.sha256,
         "sha256_groups": [stored.sha256[i:i + 8] for i in range(0, len(stored.sha256), 8)],
         "letter_id": letter_id,

@@ -1,12 +1,17 @@
 """The sign stage: a PAdES signature (B-B to B-LTA) with a visible QR stamp, made with pyHanko from a signing
-profile whose key is a PKCS#12 file, a PKCS#11 token or the remote BSrE signing service."""
+profile whose key is a PKCS#12 file, a PKCS#11 token or the remote BSrE signing service.
+
+:mod:`.api` signs, :mod:`.profile` reads signing profiles, :mod:`.appearance` draws the stamp, :mod:`.pades`
+holds what every signature needs (TSA, validation context, level check) and :mod:`.backends` the key sources.
+"""
 from __future__ import annotations
 
-from .demo_key import ensure_demo_key
-from .keys import load_signer
-from .profile import SigningProfile, load_profile
-from .signer import Signatory, add_signature_fields, sign_letter, sign_pdf
-from .stamp import StampPlace, locate_stamp
+from .api import Signatory, add_signature_fields, sign_letter, sign_pdf
+from .appearance import StampPlace, locate_stamp
+from .backends.demo_key import ensure_demo_key
+from .backends.keys import load_signer
+from .pades import explain
+from .profile import SigningProfile, load_profile, profile_trust_roots
 
-__all__ = ["Signatory", "SigningProfile", "StampPlace", "add_signature_fields", "ensure_demo_key", "load_profile",
-           "load_signer", "locate_stamp", "sign_letter", "sign_pdf"]
+__all__ = ["Signatory", "SigningProfile", "StampPlace", "add_signature_fields", "ensure_demo_key", "explain",
+           "load_profile", "load_signer", "locate_stamp", "profile_trust_roots", "sign_letter", "sign_pdf"]

@@ -6,20 +6,22 @@ A profile names where each secret is (an environment variable), never the secret
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..config import Settings
 from ..errors import ConfigError
-from .demo_key import ensure_demo_key
+from ..secrets import ENV_NAME
+from ..validation.levels import SUPPORTED_LEVELS, level_rank
+from ..validation.trust import TrustRoots
+from .backends.demo_key import ensure_demo_key
 
 NOTO_SANS = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
 DEFAULT_FOOTER = "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik."
-SUPPORTED_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
-ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 def _no_credentials_in_url(url: str) -> str:
@@ -29,11 +31,6 @@ def _no_credentials_in_url(url: str) -> str:
     if "@" in urlsplit(url).netloc:
         raise ValueError("put no user or password into the URL: use username and password_env")
     return url
-
-
-def level_rank(level: str) -> int:
-    """B-B 0, B-T 1, B-LT 2, B-LTA 3: each level includes the ones before it."""
-    return SUPPORTED_LEVELS.index(level)
 
 
 class Pkcs12Key(BaseModel):
@@ -213,7 +210,7 @@ def load_profile(name: str, settings: Settings) -> SigningProfile:
     """Read ``signing/profiles/NAME.yaml``, resolve its paths and check that what it names exists.
 
     With no key path the demo key is made (once) in ``settings.data_dir`` and its root becomes the trust root.
-    Secrets themselves are read only when they are used (:mod:`naskah.sign.keys`, :mod:`naskah.sign.bsre`).
+    Secrets themselves are read only when they are used (:mod:`naskah.sign.backends`).
     """
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise ConfigError(f"invalid signing profile name {name!r}")
@@ -239,6 +236,12 @@ def load_profile(name: str, settings: Settings) -> SigningProfile:
         problems = "; ".join(f"{_location(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"signing profile {path} is invalid: {problems}") from None
     return _resolve(profile, signing_dir, Path(settings.data_dir), path)
+
+
+def profile_trust_roots(settings: Settings, mappings: Mapping[str, Any], *, strict: bool = False) -> TrustRoots:
+    """The trust roots letters are checked against, read from the signing profiles ``mappings`` name (see
+    :class:`naskah.validation.trust.TrustRoots`); ``strict``: a profile that cannot be loaded is an error."""
+    return TrustRoots(mappings, lambda name: load_profile(name, settings).trust_roots, strict=strict)
 
 
 def _location(loc: tuple) -> str:

@@ -1,4 +1,4 @@
-"""The convert stage: DOCX to PDF/A-2b with LibreOffice, killed if it hangs.
+"""One soffice per letter: DOCX to PDF/A-2b, killed if it hangs (the default converter).
 
 Each concurrent soffice needs its own user profile or they block each other; profiles are kept
 between runs (a new one costs seconds) in numbered slots, each held with a file lock while in use.
@@ -15,7 +15,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ConversionError
+from ..errors import ConversionError
 
 log = logging.getLogger("naskah.convert")
 

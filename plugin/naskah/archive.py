@@ -4,6 +4,9 @@ certificate expires or its algorithms weaken (PAdES B-LTA's "timestamp chain").
 Renewing adds, as incremental updates, the validation data of the newest document timestamp (OCSP/CRLs for
 its TSA's chain, fetched with hard-fail revocation checking) and then a fresh document timestamp over all of
 it. A renewed letter is verified before it replaces the stored one; a letter that is not B-LTA is left alone.
+
+This sits above the store, signing and validation: it reads stored letters, extends their signatures and
+checks the result.
 """
 from __future__ import annotations
 
@@ -12,8 +15,10 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SigningError, StoreConflictError
-from .profile import SigningProfile
+from .errors import SigningError, StoreConflictError
+from .sign.pades import explain, refuse_event_loop, timestamper, validation_context
+from .sign.profile import SigningProfile
+from .validation.report import verify_pdf
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,6 @@ def renew_pdf(pdf: bytes, profile: SigningProfile) -> bytes:
     """``pdf`` with its timestamp chain extended by a fresh document timestamp from the profile's TSA."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import PdfTimeStamper
-
-    from ..verify import verify_pdf
-    from .signer import explain, refuse_event_loop, timestamper, validation_context
 
     refuse_event_loop("renew_pdf")
     if profile.tsa is None or not profile.trust_roots:

@@ -23,8 +23,8 @@ import time
 import xmlrpc.client
 from pathlib import Path
 
-from .errors import ConversionError
-from .ports import free_loopback_port
+from ..errors import ConversionError
+from ..ports import free_loopback_port
 
 log = logging.getLogger("naskah.convert")
 
@@ -103,7 +103,7 @@ class _Worker:
 
 
 class LibreOfficePool:
-    """``with LibreOfficePool(settings) as pool: pdf = pool.convert(docx)``; safe to share between threads."""
+    """``with pool_from_settings(settings) as pool: pdf = pool.convert(docx)``; safe to share between threads."""
 
     def __init__(self, *, data_dir: Path, size: int | None = None, timeout: float = 120.0,
                  restart_after: int = 200, soffice: str = "soffice", start_timeout: float = 60.0):

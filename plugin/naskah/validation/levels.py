@@ -1,7 +1,7 @@
 """Which PAdES baseline level a signature really has, read from the file rather than taken from a profile.
 
 Used twice: after signing (a letter that does not reach its profile's level is refused, never issued as a
-silently weaker signature) and by ``naskah verify``.
+silently weaker signature) and by ``naskah verify`` (:mod:`naskah.validation.report`).
 
 * B-B: a PAdES (``/ETSI.CAdES.detached``) signature.
 * B-T: and a signature timestamp token in the signature.
@@ -20,7 +20,8 @@ from datetime import datetime
 
 from asn1crypto import cms, crl as asn1_crl, ocsp as asn1_ocsp, x509
 
-from .profile import SUPPORTED_LEVELS
+#: The PAdES baseline levels, each including the ones before it.
+SUPPORTED_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
 
 @dataclass
@@ -202,5 +203,10 @@ def find_level(reader, embedded, dss: Dss | None = None) -> LevelFindings:
     return findings
 
 
+def level_rank(level: str) -> int:
+    """B-B 0, B-T 1, B-LT 2, B-LTA 3: each level includes the ones before it."""
+    return SUPPORTED_LEVELS.index(level)
+
+
 def at_least(found: str | None, wanted: str) -> bool:
-    return found is not None and SUPPORTED_LEVELS.index(found) >= SUPPORTED_LEVELS.index(wanted)
+    return found is not None and level_rank(found) >= level_rank(wanted)

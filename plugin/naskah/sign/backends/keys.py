@@ -6,14 +6,14 @@ only here, and never put into a message: errors name the variable instead.
 """
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
 from pyhanko.sign import signers
 
-from ..errors import SigningError
-from .profile import Pkcs11Key, Pkcs12Key, SigningProfile
+from ...errors import SigningError
+from ...secrets import read_secret
+from ..profile import Pkcs11Key, Pkcs12Key, SigningProfile
 
 _signers: dict[tuple, signers.Signer] = {}
 _locks: dict[tuple, threading.Lock] = {}
@@ -41,12 +41,8 @@ def signer_lock(profile: SigningProfile) -> threading.Lock | None:
 
 
 def _secret(variable: str | None, what: str) -> str | None:
-    if not variable:
-        return None
-    value = os.environ.get(variable)
-    if value is None:
-        raise SigningError(f"{what} variable {variable} is not set")
-    return value
+    """The secret in ``variable`` (an empty one too); None when the profile names no variable."""
+    return read_secret(variable, what, SigningError, allow_empty=True) if variable else None
 
 
 class _ParsedKeySigner(signers.SimpleSigner):
@@ -87,7 +83,7 @@ def _load_pkcs12(key: Pkcs12Key) -> signers.SimpleSigner:
         cached = _signers.get(cache_key)
         if cached is not None:
             return cached
-        password = _secret(key.password_env, "the signing key's password")
+        password = _secret(key.password_env, "signing key's password")
         passphrase = password.encode("utf-8") if password is not None else None
         try:
             signer = _ParsedKeySigner.wrapping(
@@ -117,7 +113,7 @@ def _load_pkcs11(key: Pkcs11Key) -> signers.Signer:
         cached = _signers.get(cache_key)
         if cached is not None:
             return cached
-        pin = _secret(key.pin_env, "the token's PIN")
+        pin = _secret(key.pin_env, "token's PIN")
         token = f"token {key.token_label!r}" if key.token_label is not None else f"slot {key.slot}"
         try:
             criteria = hanko_pkcs11.TokenCriteria(label=key.token_label) if key.token_label is not None else None

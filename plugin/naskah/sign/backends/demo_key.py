@@ -12,10 +12,10 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
-from ..files import write_atomically
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+
+from ...files import write_atomically
 
 log = logging.getLogger("naskah.sign")
 

@@ -2,10 +2,11 @@
 
 Used by ``naskah verify`` and the tests. Trust is checked against the given roots only (never the operating
 system's list), and nothing is fetched from the network: a verdict must not depend on whether a CA's servers
-happen to be up. For each signature the report gives the PAdES level the file really reaches
-(:mod:`naskah.sign.levels`), its timestamp, the trust path, coverage and later modifications. Signatures at
-B-LT or above are also validated the long-term way (ETSI EN 319 102-1, pyHanko's AdES engine) with only the
-revocation data embedded in the letter; below B-LT there is no revocation data, and the report says so.
+happen to be up (:mod:`naskah.validation.trust`). For each signature the report gives the PAdES level the
+file really reaches (:mod:`naskah.validation.levels`), its timestamp, the trust path, coverage and later
+modifications. Signatures at B-LT or above are also validated the long-term way (ETSI EN 319 102-1, pyHanko's
+AdES engine) with only the revocation data embedded in the letter; below B-LT there is no revocation data,
+and the report says so.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from .trust import checking_context, read_roots
 
 log = logging.getLogger("naskah.verify")
 
@@ -169,18 +172,13 @@ def verify_pdf(pdf: bytes, trust_roots: list[Path] | None = None) -> Verificatio
 
 
 def _verify(pdf: bytes, trust_roots: list[Path] | None) -> VerificationReport:
-    from pyhanko.keys import load_certs_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from .sign.levels import read_dss
+    from .levels import read_dss
 
     report = VerificationReport(trust_checked=bool(trust_roots))
-    roots = []
-    for path in trust_roots or []:
-        try:
-            roots.extend(load_certs_from_pemder([str(path)]))  # a bundle of several roots is fine
-        except Exception as exc:
-            report.problems.append(f"cannot read trust root {path}: {type(exc).__name__}: {exc}")
+    roots, problems = read_roots(trust_roots or [])
+    report.problems.extend(problems)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = list(reader.embedded_regular_signatures)
@@ -198,17 +196,10 @@ def _verify(pdf: bytes, trust_roots: list[Path] | None) -> VerificationReport:
     return report
 
 
-def _context(roots, dss):
-    """Offline: the given roots, the certificates in the file, no fetching, no revocation requirement."""
-    from pyhanko_certvalidator import ValidationContext
-
-    return ValidationContext(trust_roots=roots, other_certs=dss.certs, allow_fetching=False)
-
-
 def _check_signature(reader, embedded, roots, dss, trust_checked: bool) -> SignatureReport:
     from pyhanko.sign.validation import validate_pdf_signature
 
-    from .sign.levels import common_name, find_level
+    from .levels import common_name, find_level
 
     sig = SignatureReport(field_name=str(embedded.field_name))
     try:
@@ -233,7 +224,8 @@ def _check_signature(reader, embedded, roots, dss, trust_checked: bool) -> Signa
         if findings.level == "B-LTA":
             sig.level_missing = []
     try:
-        status = validate_pdf_signature(embedded, _context(roots, dss), ts_validation_context=_context(roots, dss))
+        status = validate_pdf_signature(embedded, checking_context(roots, dss.certs),
+                                        ts_validation_context=checking_context(roots, dss.certs))
     except Exception as exc:
         log.debug("validation of %s failed", sig.field_name, exc_info=True)
         sig.problems.append(f"validation failed: {type(exc).__name__}: {exc}")
@@ -334,11 +326,11 @@ def _long_term(sig: SignatureReport, embedded, roots, dss) -> None:
 def _check_document_timestamp(embedded, roots, dss, trust_checked: bool) -> TimestampReport:
     from pyhanko.sign.validation import validate_pdf_timestamp
 
-    from .sign.levels import common_name
+    from .levels import common_name
 
     ts = TimestampReport(field_name=str(embedded.field_name))
     try:
-        status = validate_pdf_timestamp(embedded, _context(roots, dss))
+        status = validate_pdf_timestamp(embedded, checking_context(roots, dss.certs))
     except Exception as exc:
         log.debug("validation of %s failed", ts.field_name, exc_info=True)
         ts.problems.append(f"validation failed: {type(exc).__name__}: {exc}")

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 
-from ..errors import SigningError
-from .profile import BsreKey, SigningProfile, level_rank
-from .stamp import place_stamp
+from ...errors import SigningError
+from ...http import new_session, scrub
+from ...secrets import read_secret
+from ...validation.levels import level_rank
+from ..appearance import place_stamp
+from ..pades import explain, require_level, timestamper, validation_context
+from ..profile import BsreKey, SigningProfile
 
 log = logging.getLogger("naskah.sign.bsre")
 
@@ -51,18 +54,13 @@ class BsreClient:
     """HTTP client of one connector (requests, a timeout on every call, retries only for the status query)."""
 
     def __init__(self, url: str, *, username: str | None = None, password: str | None = None, timeout: float = 60):
-        import requests
-        from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
-
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.session = requests.Session()
-        if username:
-            self.session.auth = (username, password or "")
-        # the status query is safe to repeat; a signing request is never repeated behind the caller's back
-        retry = Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504), allowed_methods={"GET"})
-        self.session.mount(self.url, HTTPAdapter(max_retries=retry))
+        # the status query is safe to repeat; a signing request is never repeated behind the caller's back.
+        # trust_env: the agency's connector may be reached through the proxy the environment names.
+        self.session = new_session(timeout=timeout, retries=2, backoff=0.2, retry_statuses=(502, 503, 504),
+                                   retry_methods={"GET"}, auth=(username, password or "") if username else None,
+                                   trust_env=True)
 
     def user_status(self, nik: str) -> str:
         """The certificate status of ``nik`` (``ISSUE``, ``EXPIRED``, ``REVOKE``, ...)."""
@@ -103,9 +101,9 @@ class BsreClient:
             return self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             # requests' messages hold the URL, never the form body; mask the NIK and any echo of the secret
-            text = _scrub(str(exc), secret).replace(nik, mask_nik(nik))
+            text = scrub(str(exc).replace(nik, mask_nik(nik)), [secret])
             raise SigningError(f"the BSrE service at {self.url} cannot be reached: {type(exc).__name__}: "
-                               f"{text[:300]}") from None
+                               f"{text}") from None
 
     @staticmethod
     def _json(response):
@@ -121,7 +119,7 @@ class BsreClient:
         if isinstance(body, dict):
             code = body.get("status_code")
             meaning = ERROR_CODES.get(code) if isinstance(code, int) else None
-            said = _scrub(str(body.get("error") or body.get("message") or ""), secret)[:200]
+            said = scrub(body.get("error") or body.get("message") or "", [secret], limit=200)
             parts = [meaning, f"service says {said!r}" if said else None, f"status_code {code}"]
             return ", ".join(part for part in parts if part) + f" (HTTP {response.status_code})"
         kind = response.headers.get("Content-Type", "unknown content")
@@ -132,23 +130,16 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
 def sign_remote(pdf: bytes, profile: SigningProfile, *, verification_url: str | None, location: str | None,
                 reason: str | None, field_name: str) -> bytes:
     """Have the BSrE service sign ``pdf``, check what it returns and raise it to the profile's level."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from .signer import require_level
-
     key = profile.key
     assert isinstance(key, BsreKey)
-    passphrase = os.environ.get(key.passphrase_env)
-    if passphrase is None:
-        raise SigningError(f"the signer's BSrE passphrase variable {key.passphrase_env} is not set")
-    password = os.environ.get(key.password_env) if key.password_env else None
+    passphrase = read_secret(key.passphrase_env, "signer's BSrE passphrase", SigningError, allow_empty=True)
+    password = read_secret(key.password_env, "connector's password", SigningError,
+                           allow_empty=True) if key.password_env else None
     client = BsreClient(key.url, username=key.username, password=password, timeout=key.timeout)
     status = client.user_status(key.nik)
     if status != "ISSUE":
@@ -173,8 +164,6 @@ def _check_returned(pdf: bytes, signed: bytes, before: set[str], profile: Signin
     """The returned file must be our letter plus one intact, valid (and trusted) signature; its field name."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
-
-    from .signer import explain, validation_context
 
     if not signed.startswith(pdf):
         raise SigningError("the BSrE service returned a document that is not the letter sent "
@@ -207,8 +196,6 @@ def _extend(signed: bytes, field_name: str, profile: SigningProfile) -> bytes:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import PdfTimeStamper
     from pyhanko.sign.validation import add_validation_info
-
-    from .signer import explain, timestamper, validation_context
 
     rank = level_rank(profile.level)
     if rank < 2:

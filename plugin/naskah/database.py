@@ -1,0 +1,169 @@
+"""Our plain-SQL state on SQLite (the embedded default) or PostgreSQL (several instances), by location.
+
+A location is a file path, ``sqlite:///path``, or ``postgresql://...``. The callers write one dialect: plain
+types (TEXT, INTEGER, DOUBLE PRECISION), ``INSERT ... ON CONFLICT``, ``?`` markers (translated to psycopg's
+``%s``), times computed in Python. Each transaction opens its own connection, so a ``Database`` is safe to
+share between threads. A SQLite file is made 0600 in a folder made 0700, whatever the umask (the WAL and
+shared-memory files follow the database file's mode), and runs in WAL mode with ``secure_delete`` on, so
+deleted rows do not linger in freed pages.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConfigError
+
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+BUSY_SECONDS = 60
+_SCHEMA_LOCK = 0x6E61736B6168  # "naskah": serialises CREATE TABLE IF NOT EXISTS across PostgreSQL clients
+_open = threading.local()  # the transaction each thread has open, per database: a nested one joins it
+
+
+def now_text() -> str:
+    """The current time in UTC as ISO 8601 text, the form every table stores."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def redacted(location: str) -> str:
+    """A location fit for logs and messages: a PostgreSQL URL's password is replaced by ``***``."""
+    parts = urlsplit(location)
+    if parts.scheme.startswith("postgres") and parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return location
+
+
+class Database:
+    """One database by location; ``purpose`` names it in errors (``"an outbox"``, ``"the numbering register"``)."""
+
+    def __init__(self, location: str | os.PathLike, purpose: str = "naskah's state"):
+        location = str(location)
+        if location.startswith(("postgresql://", "postgres://")):
+            try:
+                import psycopg  # noqa: F401
+            except ImportError:
+                raise ConfigError(f"{purpose} on PostgreSQL needs psycopg: pip install -e '.[postgres]'") from None
+            self.kind, self._dsn, self.path = POSTGRESQL, location, None
+            self._key: tuple = (POSTGRESQL, location)
+        else:
+            self.kind, self._dsn = SQLITE, None
+            self.path = Path(location.removeprefix("sqlite://")).absolute()
+            self._key = (SQLITE, str(self.path))
+        self.location = redacted(location)
+        self._wal_checked = False
+
+    def create(self, *statements: str) -> None:
+        """Run schema statements (``CREATE ... IF NOT EXISTS``) once, safely when several processes start at once."""
+        with self.transaction() as db:
+            if self.kind == POSTGRESQL:
+                db.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+            for statement in statements:
+                db.execute(statement)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator["Cursor"]:
+        """A transaction that commits when the block ends and rolls back when it raises.
+
+        On SQLite a writing transaction takes the database's write lock at once (``BEGIN IMMEDIATE``), so
+        what it reads stays true until it commits; on PostgreSQL lock rows with ``SELECT ... FOR UPDATE``.
+        A transaction opened in the same thread on the same database while this one is open joins it (one
+        commit, at the end of the outer one): two stores kept in one SQLite file cannot lock each other out."""
+        cursors = _open.__dict__.setdefault("cursors", {})
+        if self._key in cursors:
+            yield cursors[self._key]
+            return
+        opener = self._sqlite if self.kind == SQLITE else self._postgresql
+        with opener(write) as cursor:
+            cursors[self._key] = cursor
+            try:
+                yield cursor
+            finally:
+                del cursors[self._key]
+
+    @contextmanager
+    def _sqlite(self, write: bool) -> Iterator["Cursor"]:
+        _create_private(self.path)
+        connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+            connection.execute("PRAGMA secure_delete = ON")
+            if not self._wal_checked:  # the journal mode is kept in the file: set it once
+                connection.execute("PRAGMA journal_mode = WAL")
+                self._wal_checked = True
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield Cursor(connection.cursor(), self)
+            except BaseException:
+                if connection.in_transaction:  # SQLite may have rolled back already (a full disk, say)
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _postgresql(self, write: bool) -> Iterator["Cursor"]:
+        import psycopg
+
+        with psycopg.connect(self._dsn) as connection:  # commits on success, rolls back on error
+            with connection.cursor() as cursor:
+                yield Cursor(cursor, self)
+
+
+class Cursor:
+    """A DB-API cursor speaking the one dialect: ``?`` markers, rows as tuples or as dicts by column name."""
+
+    def __init__(self, cursor, database: Database):
+        self._cursor = cursor
+        self.kind = database.kind
+
+    def _run(self, sql: str, parameters: Sequence[Any]) -> None:
+        if self.kind == POSTGRESQL:
+            sql = sql.replace("%", "%%").replace("?", "%s")
+        self._cursor.execute(sql, tuple(parameters))
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        self._run(sql, parameters)
+        return self._cursor.rowcount
+
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        self._run(sql, parameters)
+        return list(self._cursor.fetchall())
+
+    def records(self, sql: str, parameters: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self._run(sql, parameters)
+        names = [column[0] for column in self._cursor.description]
+        return [dict(zip(names, row)) for row in self._cursor.fetchall()]
+
+
+def _create_private(path: Path) -> None:
+    """Make the missing folders 0700 and the file 0600, umask or not; existing ones are left as they are."""
+    if path.exists():
+        return
+    missing = []
+    for folder in [path.parent, *path.parent.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(handle, 0o600)
+    finally:
+        os.close(handle)

@@ -1,0 +1,120 @@
+"""Loading a mapping file (``mappings/NAME.yaml``): its schema checked and its expressions compiled once.
+
+A mapping is trusted configuration written by the IT team; the payload it is applied to is not.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import ConfigError
+from ..letters import LETTER_KINDS
+from .dms import DmsFields, DmsSection, DmsSectionFile
+from .evaluation import MappedLetter, compile_spec, map_fields
+from .expressions import MISSING, EvaluationProblem, Expression, payload_variables
+
+
+class _MappingFile(BaseModel):
+    """The schema of a mapping file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    letter: str
+    template: str
+    match: str | None = None
+    identity: str = "workflow.id"
+    signing_profile: str = "default"
+    examples: list[str] = Field(default_factory=list)
+    context: dict[str, Any]
+    metadata: dict[str, str] = Field(default_factory=dict)
+    dms: DmsSectionFile | None = None
+
+
+@dataclass
+class Mapping:
+    """A loaded, compiled mapping."""
+
+    name: str
+    path: Path
+    description: str
+    letter: str
+    template: str
+    signing_profile: str
+    examples: list[Path]
+    match: Expression | None
+    identity: Expression
+    context: dict
+    metadata: dict[str, Expression]
+    dms: DmsSection | None = None  # the compiled ``dms:`` section, None when the mapping has none
+
+    @classmethod
+    def load(cls, path: Path) -> "Mapping":
+        where = str(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read mapping {where}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"mapping {where} is not valid YAML: {exc}") from None
+        try:
+            spec = _MappingFile.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"mapping {where}: {problems}") from None
+        if spec.letter not in LETTER_KINDS:
+            raise ConfigError(f"mapping {where}: unknown letter kind {spec.letter!r}; known: {sorted(LETTER_KINDS)}")
+        return cls(
+            name=path.stem,
+            path=path,
+            description=spec.description,
+            letter=spec.letter,
+            template=spec.template,
+            signing_profile=spec.signing_profile,
+            examples=[path.parent / example for example in spec.examples],
+            match=Expression.compile(spec.match, f"{where}: match") if spec.match else None,
+            identity=Expression.compile(spec.identity, f"{where}: identity"),
+            context=compile_spec(spec.context, f"{where}: context"),
+            metadata={key: Expression.compile(value, f"{where}: metadata.{key}")
+                      for key, value in spec.metadata.items()},
+            dms=DmsSection.compile(spec.dms, where) if spec.dms else None,
+        )
+
+    def matches(self, payload: dict) -> bool:
+        if self.match is None:
+            return False
+        try:
+            return bool(self.match.evaluate(payload_variables(payload)) not in (MISSING, None, False))
+        except EvaluationProblem:
+            return False
+
+    def apply(self, payload: dict) -> MappedLetter:
+        return map_fields(self.context, payload_variables(payload))
+
+    def identity_of(self, payload: dict) -> str | None:
+        try:
+            value = self.identity.evaluate(payload_variables(payload))
+        except EvaluationProblem:
+            return None
+        return None if value in (MISSING, None, "") else str(value)
+
+    def metadata_for(self, letter_context: dict) -> dict[str, Any]:
+        """DMS metadata, computed from the validated letter (not from the raw payload)."""
+        return {key: expression.evaluate_on_letter(letter_context) for key, expression in self.metadata.items()}
+
+
+def dms_fields(mapping: Mapping, variables: dict) -> DmsFields:
+    """The mapping's ``dms:`` section computed over the validated letter's fields (plus ``letter_id``,
+    ``workflow_id``, ``letter_kind`` and ``metadata``); every field empty for a mapping without one."""
+    return (mapping.dms or DmsSection()).fields_for(variables)
+
+
+def load_mappings(directory: Path) -> dict[str, Mapping]:
+    """Every ``*.yaml`` in the mappings folder, by name (the file name without .yaml)."""
+    if not directory.is_dir():
+        raise ConfigError(f"mappings folder {directory} does not exist")
+    return {path.stem: Mapping.load(path) for path in sorted(directory.glob("*.yaml"))}

@@ -1,0 +1,86 @@
+"""What a request brings, read and checked once for every route: the host that sent it, its JSON payload, an
+uploaded PDF, a mapping name. Each refusal is an :class:`ApiError` in the API's one error shape."""
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from fastapi import Request
+from starlette.requests import ClientDisconnect
+
+from ..errors import PayloadError, Problem
+from ..payload import parse_payload
+from .auth import Authenticator, AuthError, Host
+from .errors import ApiError
+
+log = logging.getLogger("naskah.service")
+
+MAPPING_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+async def authenticate(auth: Authenticator, request: Request) -> Host:
+    """The host that sent the request (its token, or its HMAC signature of the whole request); else a 401."""
+    try:
+        body = await request.body()
+    except ClientDisconnect:
+        raise ApiError(400, "malformed_body", "the client went away before sending the whole body") from None
+    path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+    query = request.scope.get("query_string") or b""
+    if query:
+        path += "?" + query.decode("latin-1")
+    try:
+        return auth.authenticate(request.method, path, request.headers, body)
+    except AuthError as exc:
+        client = request.client.host if request.client else "?"
+        log.warning("refused %s %s from %s: %s", request.method, request.url.path, client, exc)
+        raise ApiError(401, "unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer realm="naskah"'})
+
+
+async def read_payload(request: Request) -> dict:
+    """The JSON payload in the body."""
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type",
+                       f"send the payload as JSON with Content-Type: application/json (got {content_type})")
+    body = await request.body()
+    if not body.strip():
+        raise ApiError(400, "malformed_body", "the request body is empty: send the payload as a JSON object")
+    try:
+        return parse_payload(body)
+    except PayloadError as exc:
+        raise ApiError(400, "malformed_body", exc.problems[0].message if exc.problems else "malformed JSON",
+                       exc.problems) from None
+
+
+async def read_upload(request: Request, field: str, max_bytes: int) -> tuple[bytes, str]:
+    """(content, file name) of the file uploaded as multipart/form-data in ``field``."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise ApiError(415, "unsupported_media_type", f"upload the PDF as multipart/form-data in the field {field!r}")
+    try:
+        form = await request.form(max_files=1, max_fields=10, max_part_size=max_bytes)
+    except ApiError:
+        raise
+    except Exception as exc:  # a malformed multipart body
+        raise ApiError(400, "malformed_body", f"the multipart body cannot be read: {_plain(exc)}") from None
+    try:
+        upload = form.get(field)
+        if upload is None or isinstance(upload, str):
+            raise ApiError(400, "malformed_body", f"no file in the field {field!r}",
+                           [Problem(field, "required: the PDF to check")])
+        data = await upload.read()
+        return data, upload.filename or ""
+    finally:
+        await form.close()
+
+
+def mapping_param(mapping: str | None) -> str | None:
+    """The ``mapping`` query parameter, if it can name a mapping at all."""
+    if mapping is not None and not re.match(MAPPING_NAME, mapping):
+        raise ApiError(422, "invalid_request", "no such mapping", [Problem("query.mapping", "unknown name")])
+    return mapping
+
+
+def _plain(exc: Exception) -> str:
+    return html.escape(str(exc) or type(exc).__name__)[:200]

@@ -1,0 +1,1 @@
+"""The routes of ``naskah serve``: the host's API (:mod:`.api`) and the public verification page (:mod:`.page`)."""

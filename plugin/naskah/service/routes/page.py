@@ -1,0 +1,91 @@
+"""The public verification page behind the QR code (Indonesian, no authentication): the letter's public facts
+and whether its signature holds, and the check of a PDF a citizen uploads. Mounted at the path of
+``verification_base_url`` (or ``[service] verification_path``); the page's words are in
+:mod:`..verification_page`."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from ...validation import verify_pdf
+from ..errors import ApiError, size_text
+from ..inputs import read_upload
+from ..openapi import upload_body
+from ..pages import message_page, render_page
+from ..runtime import CurrentService, Service, in_thread
+from ..verification_page import check_upload, letter_facts, verdict_of
+from ..views import LETTER_ID
+
+log = logging.getLogger("naskah.service")
+
+router = APIRouter(tags=["public verification page"])
+
+
+def _html(description: str | None = None) -> dict:
+    """An HTML answer in the OpenAPI schema."""
+    return {"content": {"text/html": {}}} | ({"description": description} if description else {})
+
+
+@router.get("/{letter_id}", response_class=HTMLResponse,
+            summary="The page the QR code opens (Indonesian): the letter's data and whether its signature holds",
+            responses={200: _html(), 404: _html("no such letter")})
+async def page(service: CurrentService, letter_id: str):
+    return await letter_page(service, letter_id)
+
+
+@router.post("/{letter_id}", response_class=HTMLResponse,
+             summary="Check whether an uploaded PDF is exactly that letter (form field `berkas`)",
+             openapi_extra={"requestBody": upload_body("berkas")},
+             responses={200: _html(), 400: _html("no file, or not a PDF"), 404: _html("no such letter"),
+                        413: _html("file too large"), 415: _html("not a form upload")})
+async def page_upload(request: Request, service: CurrentService, letter_id: str):
+    if not LETTER_ID.match(letter_id) or service.naskah.store.get(letter_id) is None:
+        return await letter_page(service, letter_id)  # the 404 page, without reading the upload
+    try:
+        upload = await read_upload(request, "berkas", service.options.max_upload_bytes)
+    except ApiError as exc:
+        if exc.status == 413:
+            raise
+        upload = (b"", "")  # no file chosen, or not a form: the page says so
+    return await letter_page(service, letter_id, upload)
+
+
+async def letter_page(service: Service, letter_id: str, upload: tuple[bytes, str] | None = None) -> HTMLResponse:
+    stored = service.naskah.store.get(letter_id) if LETTER_ID.match(letter_id) else None
+    if stored is None:
+        shown = letter_id if len(letter_id) <= 40 else letter_id[:40] + "…"
+        return message_page(404, "bad", "Surat tidak ditemukan",
+                            f"Tidak ada surat dengan kode verifikasi «{shown}».",
+                            "Pastikan alamat yang Anda buka sama persis dengan alamat dalam kode QR pada surat. "
+                            "Surat yang tidak tercatat di sini tidak dapat dipastikan keasliannya; tanyakan "
+                            "kepada instansi yang disebut sebagai penerbitnya.")
+    try:
+        pdf = await asyncio.to_thread(stored.pdf_path.read_bytes)
+    except OSError:
+        log.error("letter %s: its file %s cannot be read", letter_id, stored.pdf_path)
+        return message_page(503, "warn", "Surat tidak dapat diperiksa saat ini",
+                            "Surat ini tercatat, tetapi berkasnya tidak dapat dibaca saat ini. Silakan coba "
+                            "beberapa saat lagi.")
+    report = await in_thread(service.verifications, service.stored_report, stored, pdf)
+    zone = service.options.timezone
+    verdict = verdict_of(report, zone)
+    checked = None
+    if upload is not None:
+        data, filename = upload
+        roots = service.trust.for_mapping(stored.mapping)
+        if not service.page_checks.acquire(blocking=False):
+            return message_page(503, "warn", "Layanan sedang sibuk",
+                                "Terlalu banyak berkas sedang diperiksa. Silakan coba beberapa saat lagi.")
+        try:
+            checked = await in_thread(service.verifications, check_upload, data, filename, pdf, stored.sha256,
+                                      lambda content: (report if content == pdf else
+                                                       verify_pdf(content, trust_roots=roots)), zone)
+        finally:
+            service.page_checks.release()
+    status = 400 if checked is not None and checked.kind == "unreadable" else 200
+    return render_page("letter.html", status, facts=letter_facts(letter_id, stored), verdict=verdict, upload=checked,
+                       page_url=f"{service.page_prefix}/{letter_id}",
+                       max_upload=size_text(service.options.max_upload_bytes))

@@ -1,0 +1,161 @@
+"""What ``naskah serve`` holds for its lifetime: the pipeline, the hosts, the jobs, the warm LibreOffice pool and
+the worker threads, started and stopped with the app, and what tells whether it is ready.
+
+The pipeline is synchronous and heavy, so issuing, previews and signature checks run on worker threads
+(``asyncio`` never waits on LibreOffice or pyHanko); with ``pool_size`` set, one warm LibreOffice pool lives as
+long as the app.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+
+from ..config import Settings
+from ..pipeline import Naskah, PreparedLetter
+from ..store import StoredLetter
+from ..validation import VerificationReport, verify_pdf
+from .auth import Authenticator, load_hosts
+from .callback import callback_body, event_of, post_callback
+from .jobs import Job, JobRunner, JobStore
+from .verification_page import ReportCache
+from .views import issued_json
+
+log = logging.getLogger("naskah.service")
+
+
+class Service:
+    """The service's state; ``start`` and ``stop`` run in the app's lifespan."""
+
+    def __init__(self, settings: Settings):
+        from ..sign.profile import profile_trust_roots  # pyHanko loads slowly
+
+        self.settings = settings
+        self.options = settings.service
+        self.naskah = Naskah(settings)
+        self.trust = profile_trust_roots(settings, self.naskah.mappings)
+        self.hosts = load_hosts(self.options)
+        self.auth = Authenticator(self.hosts, self.options.replay_window)
+        self.state_db = settings.store_path / "service.sqlite"
+        self.jobs = JobStore(self.state_db)
+        self.reports = ReportCache()
+        self.pool = None
+        workers = self.options.workers or ((settings.pool_size + 1) if settings.pool_size else 2)
+        self.runner = JobRunner(self.jobs, self._issue, workers=workers, max_queued=self.options.max_queued_jobs,
+                                on_finished=self._schedule_callback)
+        self.previews = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-preview")
+        self.verifications = ThreadPoolExecutor(max_workers=self.options.max_concurrent_verifications,
+                                                thread_name_prefix="naskah-verify")
+        self.callbacks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="naskah-callback")
+        # uploads on the public page that may be checked or wait in line; more get "busy, try later"
+        self.page_checks = threading.BoundedSemaphore(4 * self.options.max_concurrent_verifications)
+        self.stopping = threading.Event()
+        self._purged_at = 0.0
+        prefix = self.options.verification_path or urlsplit(settings.verification_base_url).path
+        self.page_prefix = prefix.rstrip("/")
+
+    # ----------------------------------------------------------------------------------------- lifetime
+
+    def start(self) -> None:
+        if self.settings.pool_size:
+            from ..convert import pool_from_settings
+
+            log.info("starting %d warm LibreOffice processes", self.settings.pool_size)
+            self.pool = pool_from_settings(self.settings).start()
+            self.naskah.pool = self.pool
+        adopted = self.naskah.store.adopt_public_records(self.state_db)
+        if adopted:
+            log.info("moved the public facts of %d letters into the store's index", adopted)
+        self.purge()
+        # callbacks still owed for finished jobs first: a resumed job schedules its own when it finishes
+        for job in self.jobs.callbacks_pending():
+            self._schedule_callback(job)
+        resumed = self.runner.resume()
+        if resumed:
+            log.info("resumed %d jobs left unfinished when the service last stopped", resumed)
+        if not self.hosts:
+            log.warning("no host can call the API: set NASKAH_SERVICE_TOKEN (or configure [[service.hosts]])")
+
+    def purge(self) -> None:
+        """Forget finished jobs older than job_retention_days (at start, then at most once an hour)."""
+        self._purged_at = time.monotonic()
+        purged = self.jobs.purge(self.options.job_retention_days)
+        if purged:
+            log.info("forgot %d finished jobs older than %g days", purged, self.options.job_retention_days)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.runner.close()
+        self.previews.shutdown(wait=True, cancel_futures=True)
+        self.verifications.shutdown(wait=True, cancel_futures=True)
+        self.callbacks.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.close()
+            self.naskah.pool = None
+
+    # ----------------------------------------------------------------------------------------- jobs
+
+    def _issue(self, job: Job, payload: dict, prepared: PreparedLetter | None) -> tuple[int, dict]:
+        """A job's work, on a worker thread: issue the letter (prepared by the request, unless resumed)."""
+        if time.monotonic() - self._purged_at > 3600:
+            self.purge()
+        issued = self.naskah.issue_prepared(prepared or self.naskah.prepare(payload, job.mapping))
+        return (200 if issued.reused else 201), issued_json(issued, job.job_id)
+
+    def _schedule_callback(self, job: Job) -> None:
+        if job.callback_url and not self.stopping.is_set():
+            self.callbacks.submit(self._callback, job)
+
+    def _callback(self, job: Job) -> None:
+        host = self.auth.hosts.get(job.host)
+        if host is None or host.hmac_secret is None:
+            self.jobs.set_callback(job.job_id, "failed", 0, f"host {job.host} has no HMAC secret to sign with")
+            return
+        outcome = post_callback(job.callback_url, host.hmac_secret, callback_body(job), job_id=job.job_id,
+                                event=event_of(job), attempts=self.options.callback_attempts,
+                                backoff=self.options.callback_backoff, backoff_max=self.options.callback_backoff_max,
+                                timeout=self.options.callback_timeout, stop=self.stopping)
+        self.jobs.set_callback(job.job_id, outcome.state, job.callback_attempts + outcome.attempts, outcome.error)
+
+    # ----------------------------------------------------------------------------------------- checking
+
+    def stored_report(self, stored: StoredLetter, pdf: bytes) -> VerificationReport:
+        """The report on a stored letter's signatures, checked once per signed file."""
+        report = self.reports.get(stored.sha256)
+        if report is None:
+            report = verify_pdf(pdf, trust_roots=self.trust.for_mapping(stored.mapping))
+            self.reports.put(stored.sha256, report)
+        return report
+
+    def readiness(self) -> dict[str, str]:
+        checks = {"mappings": "ok" if self.naskah.mappings else "none loaded",
+                  "store": "ok" if os.access(self.naskah.store.directory, os.W_OK) else "not writable",
+                  "hosts": "ok" if self.hosts else "no host has a token or secret"}
+        if self.settings.pool_size:
+            checks["libreoffice"] = "ok" if self.pool is not None else "pool not started"
+        else:
+            checks["libreoffice"] = "ok" if shutil.which(self.settings.soffice) else "soffice not found"
+        broken = self.trust.broken()
+        checks["signing"] = "ok" if not broken else f"profile {', '.join(broken)} cannot be loaded (see the log)"
+        return checks
+
+
+async def in_thread(executor: Executor, function, *args, **kwargs):
+    """``function(*args, **kwargs)`` on one of ``executor``'s threads, awaited."""
+    return await asyncio.get_running_loop().run_in_executor(executor, lambda: function(*args, **kwargs))
+
+
+async def _service_of(request: Request) -> Service:
+    return request.app.state.service
+
+
+#: a route's parameter ``service: CurrentService`` is the Service of the app that got the request
+CurrentService = Annotated[Service, Depends(_service_of)]

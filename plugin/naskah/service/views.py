@@ -1,0 +1,74 @@
+"""What the API answers, as JSON: a letter just issued or stored, a job, a verification report, preview pages.
+
+The shapes are those of :mod:`.schemas` (which documents them in the OpenAPI schema).
+"""
+from __future__ import annotations
+
+import base64
+import re
+
+from ..letters import LETTER_TITLES
+from ..pipeline import IssuedLetter
+from ..store import StoredLetter
+from ..validation import VerificationReport
+from .jobs import Job
+from .verification_page import uses_demo_key
+
+#: where the API lives; the paths of letters and jobs in answers start with it
+API = "/api/v1"
+#: a letter's id, the last part of its paths (and of the verification URL in its QR code)
+LETTER_ID = re.compile(r"^[0-9a-f]{20}$")
+
+
+def issued_json(issued: IssuedLetter, job_id: str | None = None) -> dict:
+    metadata = issued.metadata
+    state = issued.delivery_state
+    dms = None if state is None else {"state": state, "document_id": issued.dms_document_id, "url": issued.dms_url,
+                                      "error": issued.delivery_error}
+    return {"letter_id": issued.letter_id, "letter_kind": issued.letter_kind,
+            "letter_title": LETTER_TITLES.get(issued.letter_kind, issued.letter_kind), "mapping": issued.mapping,
+            "nomor": _text(metadata.get("nomor")), "tanggal": _text(metadata.get("tanggal")),
+            "hal": _text(metadata.get("hal")), "sha256": issued.sha256,
+            "pdf_url": f"{API}/letters/{issued.letter_id}/pdf", "verification_url": issued.verification_url,
+            "reused": issued.reused, "job_id": job_id, "dms": dms}
+
+
+def stored_json(stored: StoredLetter, verification_url: str) -> dict:
+    return {"letter_id": stored.letter_id, "letter_kind": stored.letter_kind,
+            "letter_title": LETTER_TITLES.get(stored.letter_kind, stored.letter_kind), "mapping": stored.mapping,
+            "nomor": stored.nomor, "tanggal": stored.tanggal, "hal": stored.hal, "sha256": stored.sha256,
+            "pdf_url": f"{API}/letters/{stored.letter_id}/pdf", "verification_url": verification_url,
+            "issued_at": stored.issued_at}
+
+
+def job_json(job: Job) -> dict:
+    callback = None if not job.callback_url else {"state": job.callback_state, "attempts": job.callback_attempts,
+                                                  "error": job.callback_error}
+    return {"job_id": job.job_id, "state": job.state, "created_at": job.created_at, "updated_at": job.updated_at,
+            "http_status": job.http_status, "letter": job.result, "error": (job.error or {}).get("error"),
+            "callback": callback}
+
+
+def report_json(report: VerificationReport, sha256: str, letter_id: str | None) -> dict:
+    def when(moment):
+        return moment.isoformat() if moment else None
+
+    return {"ok": report.ok, "demo_key": uses_demo_key(report), "sha256": sha256, "letter_id": letter_id,
+            "signatures": [{"field_name": s.field_name, "signer": s.signer, "signing_time": when(s.signing_time),
+                            "level": s.level, "intact": s.intact, "valid": s.valid, "trusted": s.trusted,
+                            "timestamp_time": when(s.timestamp.time) if s.timestamp else None,
+                            "revocation": s.revocation, "problems": list(s.problems)} for s in report.signatures],
+            "document_timestamps": len(report.timestamps), "problems": list(report.problems),
+            "report": report.to_text()}
+
+
+def pages_json(pages: list[bytes], dpi: int) -> dict:
+    """A draft's pages as PNG images (each with its size in pixels, read from the PNG header)."""
+    return {"format": "png", "dpi": dpi, "page_count": len(pages),
+            "pages": [{"page": number, "width": int.from_bytes(png[16:20], "big"),
+                       "height": int.from_bytes(png[20:24], "big"), "png_base64": base64.b64encode(png).decode("ascii")}
+                      for number, png in enumerate(pages, start=1)]}
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)

@@ -131,6 +131,9 @@ class Settings(BaseModel):
                                                              "([dms] table; none: the local store only)")
     outbox: str | None = Field(default=None, description="delivery outbox: SQLite file or postgresql:// URL; "
                                                          "default STORE_DIR/outbox.sqlite")
+    state: str | None = Field(default=None, description="letters in their signature flow (drafts, trail, numbering "
+                                                       "register): SQLite file or postgresql:// URL; "
+                                                       "default STORE_DIR/state.sqlite")
     service: ServiceOptions = Field(default_factory=ServiceOptions,
                                     description="`naskah serve`: hosts allowed to call the API, size limits "
                                                 "([service] table; secrets only as variable names or file paths)")
@@ -142,6 +145,10 @@ class Settings(BaseModel):
     @property
     def outbox_location(self) -> str:
         return self.outbox or str(self.store_path / "outbox.sqlite")
+
+    @property
+    def state_location(self) -> str:
+        return self.state or str(self.store_path / "state.sqlite")
 
 
 _ENV_PREFIX = "NASKAH_"

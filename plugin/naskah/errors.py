@@ -46,3 +46,18 @@ class SigningError(NaskahError):
 
 class StoreConflictError(NaskahError):
     """A letter with the same identity was already issued with different content."""
+
+
+class FlowError(NaskahError):
+    """A step of the signature flow was refused (a letter sealed in one call, a changed text, no number)."""
+
+
+class SignedInPerson(FlowError):
+    """A letter its official signs in person cannot be issued in one call with a key the server holds."""
+
+    def __init__(self, letter_kind: str, mapping: str):
+        self.letter_kind, self.mapping = letter_kind, mapping
+        super().__init__(
+            f"a {letter_kind} letter (mapping {mapping}) is signed by its official in person: draft it "
+            f"(naskah draft / POST /api/v1/drafts) and let the official sign it with their own credential "
+            f"(naskah sign / POST /api/v1/drafts/ID/sign); one-call issuing is for sealed letters and the demo key")

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from .config import Settings, load_settings
 from .convert import LibreOfficePool, converter_for
-from .errors import PayloadError, Problem
-from .letters import Letter
-from .mapping import DmsFields, Mapping, dms_fields, load_mappings
+from .errors import PayloadError, Problem, SignedInPerson
+from .letters import LETTER_KINDS, Letter
+from .lifecycle.flow import SEAL
+from .mapping import DmsFields, MappedLetter, Mapping, dms_fields, load_mappings
 from .render import DRAFT_FOOTER, render_docx
 from .route import route
 from .store import LocalStore, StoredLetter, letter_id_for
@@ -47,6 +48,19 @@ class StageTimings:
                 self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed
                 self.counts[stage] = self.counts.get(stage, 0) + 1
             log.debug("%s took %.0f ms", stage, elapsed * 1000)
+
+
+@dataclass(frozen=True)
+class FinalFacts:
+    """The letter's number and date as fixed at signing (or, for a draft, what it shows until then)."""
+
+    nomor: str | None
+    tanggal: dt.date
+
+    def apply_to(self, mapped: MappedLetter, kind: type[Letter]) -> None:
+        mapped.set(kind.TANGGAL_FIELD, self.tanggal)
+        if kind.NOMOR_FIELD is not None and self.nomor is not None:
+            mapped.set(kind.NOMOR_FIELD, self.nomor)
 
 
 @dataclass(frozen=True)
@@ -94,13 +108,16 @@ class Naskah:
         self.store = LocalStore(self.settings.store_path)
         self._delivery = None  # naskah.deliver.Delivery, made when first needed if a DMS is configured
 
-    def prepare(self, payload: dict, mapping: str | None = None, source: str | None = None) -> PreparedLetter:
-        """Route, map and validate: everything that can refuse a payload, before any work is done."""
-        try:
-            chosen = route(payload, self.mappings, mapping)
-        except PayloadError as exc:
-            raise PayloadError(exc.problems, source) from None
+    def prepare(self, payload: dict, mapping: str | None = None, source: str | None = None, *,
+                final: FinalFacts | None = None) -> PreparedLetter:
+        """Route, map and validate: everything that can refuse a payload, before any work is done.
+
+        ``final`` is the number and date fixed at signing: they replace what the payload says, and every rule
+        that compares dates with the date of issue is checked against them."""
+        chosen = self.route(payload, mapping, source)
         mapped = chosen.apply(payload)
+        if final is not None:
+            final.apply_to(mapped, LETTER_KINDS[chosen.letter])
         letter = validate(chosen.letter, mapped, source)
         identity = chosen.identity_of(payload)
         if identity is None:
@@ -116,6 +133,12 @@ class Naskah:
         letter_id = letter_id_for(chosen.letter, identity, str(context.get("nomor", "")))
         return PreparedLetter(chosen, letter, context, letter_id, identity, content_hash, metadata)
 
+    def route(self, payload: dict, mapping: str | None = None, source: str | None = None) -> Mapping:
+        try:
+            return route(payload, self.mappings, mapping)
+        except PayloadError as exc:
+            raise PayloadError(exc.problems, source) from None
+
     def verification_url(self, letter_id: str) -> str:
         return f"{self.settings.verification_base_url.rstrip('/')}/{letter_id}"
 
@@ -123,8 +146,8 @@ class Naskah:
                source: str | None = None) -> bytes:
         """An unsigned preview marked DRAFT in every page's footer, for staff to check before signing."""
         prepared = self.prepare(payload, mapping, source)
-        docx = self._render(prepared, DRAFT_FOOTER)
-        return self._convert(docx) if pdf else docx
+        docx = self.render_docx(prepared, DRAFT_FOOTER)
+        return self.convert(docx) if pdf else docx
 
     def issue(self, payload: dict, mapping: str | None = None, source: str | None = None) -> IssuedLetter:
         """Issue one letter: prepared from the payload, then signed, stored and delivered; the result carries
@@ -132,20 +155,40 @@ class Naskah:
         return self.issue_prepared(self.prepare(payload, mapping, source))
 
     def issue_prepared(self, prepared: PreparedLetter) -> IssuedLetter:
-        """Sign, store and deliver a letter that ``prepare`` accepted (the service prepares before queueing)."""
+        """Seal, store and deliver a letter that ``prepare`` accepted (the service prepares before queueing).
+
+        Only for letters the system seals (``flow: seal``) or signs with the local demo key: a letter its
+        official signs in person goes through the signature flow (``naskah.signature_flow``)."""
         existing = self.store.check_same(prepared.letter_id, prepared.content_hash)
         # once per letter; a mapping whose dms section cannot be computed fails before signing
         fields = self._dms_fields(prepared)
         if existing:
             log.info("letter %s was issued before; returning the stored copy", prepared.letter_id)
-            return self._deliver(self._issued(existing, prepared, reused=True), fields)
-        from .sign import load_profile, sign_pdf  # pyHanko loads slowly; previews and checks don't need it
+            return self.deliver(self._issued(existing, prepared, reused=True), fields)
+        profile = self.signing_profile(prepared.mapping)
+        if prepared.mapping.flow.kind != SEAL and not _local_test_key(profile):
+            raise SignedInPerson(prepared.mapping.letter, prepared.mapping.name)
+        issued = self.sign_and_store(prepared, self.render_final(prepared, profile), profile)
+        return self.deliver(issued, fields)
 
-        profile = load_profile(prepared.mapping.signing_profile, self.settings)
+    def signing_profile(self, mapping: Mapping):
+        from .sign import load_profile  # pyHanko loads slowly; previews and checks don't need it
+
+        return load_profile(mapping.signing_profile, self.settings)
+
+    def render_final(self, prepared: PreparedLetter, profile) -> bytes:
+        """The letter as it will be signed (unsigned PDF/A, with the profile's footer)."""
         with self.timings.measure("render"):
-            docx = self._render(prepared, profile.footer)
+            docx = self.render_docx(prepared, profile.footer)
         with self.timings.measure("convert"):
-            unsigned = self._convert(docx)
+            return self.convert(docx)
+
+    def sign_and_store(self, prepared: PreparedLetter, unsigned: bytes, profile, *, credential=None,
+                       lockout=None) -> IssuedLetter:
+        """Sign ``unsigned`` (with the signer's own ``credential`` where the profile's key is personal) and store
+        it; the caller delivers it (``deliver``) once whatever else belongs to the signing has committed."""
+        from .sign import sign_pdf
+
         letter = prepared.letter
         with self.timings.measure("sign"):
             signed = sign_pdf(
@@ -155,6 +198,8 @@ class Naskah:
                 signer_title=letter.signer_title,
                 location=letter.tempat,
                 reason=prepared.metadata.get("hal"),
+                **({"credential": credential} if credential is not None else {}),
+                **({"lockout": lockout} if lockout is not None else {}),
             )
         with self.timings.measure("store"):
             stored = self.store.put(
@@ -163,7 +208,7 @@ class Naskah:
                 metadata=prepared.metadata, public_facts=letter.public_facts(),
             )
         log.info("issued %s %s -> %s", prepared.mapping.letter, prepared.letter_id, stored.pdf_path)
-        return self._deliver(self._issued(stored, prepared, reused=False), fields)
+        return self._issued(stored, prepared, reused=False)
 
     @property
     def delivery(self):
@@ -181,13 +226,14 @@ class Naskah:
             "letter_id": prepared.letter_id, "workflow_id": prepared.workflow_id,
             "letter_kind": prepared.mapping.letter, "metadata": prepared.metadata})
 
-    def _deliver(self, issued: IssuedLetter, fields: DmsFields | None) -> IssuedLetter:
+    def deliver(self, issued: IssuedLetter, fields: DmsFields | None = None) -> IssuedLetter:
         """Record the stored letter in the outbox, then try to deliver it once (with bounded retries)."""
         if self.delivery is None:
             return issued
         from .deliver import document_for
 
         prepared = issued.prepared
+        fields = fields if fields is not None else self._dms_fields(prepared)
         document = document_for(fields, issued.letter_id, issued.sha256, prepared.workflow_id,
                                 issued.metadata, mapping_has_dms=prepared.mapping.dms is not None)
         with self.timings.measure("deliver"):
@@ -197,11 +243,11 @@ class Naskah:
         return replace(issued, delivery_state=entry.state, dms_document_id=entry.dms_id, dms_url=entry.dms_url,
                        delivery_error=entry.last_error)
 
-    def _render(self, prepared: PreparedLetter, footer: str) -> bytes:
+    def render_docx(self, prepared: PreparedLetter, footer: str) -> bytes:
         return render_docx(self.settings.templates_dir / prepared.mapping.template,
                            prepared.context | {"footer": footer})
 
-    def _convert(self, docx: bytes) -> bytes:
+    def convert(self, docx: bytes) -> bytes:
         return converter_for(self.settings, self.pool).convert(docx)
 
     def _issued(self, stored: StoredLetter, prepared: PreparedLetter, reused: bool) -> IssuedLetter:
@@ -211,6 +257,11 @@ class Naskah:
             verification_url=self.verification_url(stored.letter_id), metadata=stored.metadata, reused=reused,
             prepared=prepared,
         )
+
+
+def _local_test_key(profile) -> bool:
+    """The demo key, or a PKCS#12 file without a password: keys for trying naskah out, which no official holds."""
+    return profile.uses_demo_key or (profile.key.source == "pkcs12" and profile.key.password_env is None)
 
 
 def _json_default(value):

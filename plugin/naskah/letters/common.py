@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -234,7 +234,14 @@ class Letter(Model):
     A kind with a kop and a ``penandatangan`` (most of them) gets its issuer and signer from those as they are;
     a kind without (an applicant's own letter) says otherwise. Each kind has ``nomor``, ``tanggal``, ``hal`` and
     ``tempat``, as fields or as properties.
+
+    ``NOMOR_FIELD`` and ``TANGGAL_FIELD`` say where the number and the date of issue sit among the fields: both
+    become final at signing (the signature flow sets them there), and ``NOMOR_FIELD`` is None for a letter that
+    carries no number (an applicant's own letter).
     """
+
+    NOMOR_FIELD: ClassVar[tuple[str, ...] | None] = ("nomor",)
+    TANGGAL_FIELD: ClassVar[tuple[str, ...]] = ("tanggal",)
 
     @property
     def issuer(self) -> list[str]:

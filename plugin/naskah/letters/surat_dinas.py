@@ -212,6 +212,7 @@ class PengajuanSukarela(Letter):
 
     #: an application has no number of its own
     nomor: ClassVar[None] = None
+    NOMOR_FIELD = None
 
     def rule_problems(self) -> list[tuple[tuple, str]]:
         return [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]

@@ -63,6 +63,8 @@ def _validity_problem(end: dt.date, issued: dt.date) -> str:
 class _SuratTugas(Letter):
     """What both formats share; each names its subject (``hal``) itself."""
 
+    TANGGAL_FIELD = ("ditetapkan", "tanggal")  # "Ditetapkan di ... pada tanggal ..." (Lampiran C)
+
     kop: Kop
     nomor: Teks
     dasar: list[Kalimat] = Field(min_length=1, max_length=50)

@@ -37,6 +37,7 @@ _SCHEMA = (
         signed_date        TEXT,
         revocation_reason  TEXT,
         superseded_by      TEXT,
+        supersedes         TEXT,
         closed_at          TEXT,
         created_at         TEXT NOT NULL,
         updated_at         TEXT NOT NULL
@@ -96,13 +97,15 @@ class Lifecycle:
 
     # -- steps
     def create_draft(self, *, host: str, mapping: str, payload: dict[str, Any], flow: FlowSpec, actor: Actor,
-                     workflow_id: str | None = None, note: str | None = None) -> Draft:
-        """A new draft (konsep), version 1, waiting for its first paraf (or for ``submit``)."""
+                     workflow_id: str | None = None, note: str | None = None,
+                     supersedes: str | None = None) -> Draft:
+        """A new draft (konsep), version 1, waiting for its first paraf (or for ``submit``); ``supersedes`` names
+        the signed letter it corrects (replaced when this one is signed)."""
         now = now_text()
         row = dict(id=secrets.token_urlsafe(16), host=host, mapping=mapping, workflow_id=workflow_id,
                    flow=flow.model_dump_json(), state=DRAFT, version=1, payload=_json(payload), step=0,
                    letter_id=None, number=None, signed_date=None, revocation_reason=None, superseded_by=None,
-                   closed_at=None, created_at=now, updated_at=now)
+                   supersedes=supersedes, closed_at=None, created_at=now, updated_at=now)
         with self.db.transaction() as db:
             db.execute(f"INSERT INTO naskah_drafts ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                        tuple(row.values()))
@@ -174,8 +177,7 @@ class Lifecycle:
               *, paraf_step: int | None = None, letter_id: str | None = None) -> Draft:
         with self.db.transaction() as db:
             draft = _read(db, draft_id)
-            if draft.state not in ALLOWED_FROM[action]:
-                raise IllegalTransition(ILLEGAL, draft_id=draft_id, action=action, state=draft.state)
+            require(draft, action)
             if version is not None and version != draft.version:
                 raise IllegalTransition(STALE_VERSION, draft_id=draft_id, action=action, state=draft.state,
                                         tried=version, version=draft.version)
@@ -193,6 +195,12 @@ class Lifecycle:
             after = _read(db, draft_id)
             _record(db, after, action, actor, note, paraf_step)
         return after
+
+
+def require(draft: Draft, action: str) -> None:
+    """Refuse ``action`` on ``draft`` unless its state allows it (before any work is done for the step)."""
+    if draft.state not in ALLOWED_FROM[action]:
+        raise IllegalTransition(ILLEGAL, draft_id=draft.id, action=action, state=draft.state)
 
 
 def _read(db: Cursor, draft_id: str) -> Draft:

@@ -64,6 +64,10 @@ class FlowSpec(BaseModel):
             raise ValueError("a flow names its signer (signer: {title: ..., person: ...}), or is `seal`")
         return self
 
+    def people(self) -> list[str]:
+        """Every ``person`` expression of the flow, in order (the mapping compiles them when it loads)."""
+        return [step.person for step in self.paraf] + ([self.signer.person] if self.signer else [])
+
     def pending(self, state: str, step: int) -> "Pending | None":
         """What a draft in ``state`` at paraf ``step`` waits for; None once it is signed or closed."""
         if state in (DRAFT, IN_REVIEW):

@@ -37,6 +37,7 @@ class Draft:
     signed_date: dt.date | None
     revocation_reason: str | None
     superseded_by: str | None
+    supersedes: str | None
     closed_at: str | None
     created_at: str
     updated_at: str

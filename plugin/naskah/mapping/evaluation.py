@@ -59,6 +59,16 @@ class MappedLetter:
                 return source + _format_loc(loc[cut:])
         return "(letter) " + _format_loc(loc).lstrip(".")
 
+    def set(self, loc: tuple[str, ...], value: Any) -> None:
+        """Give a field a value that does not come from the payload (the number and date fixed at signing)."""
+        fields = self.fields
+        for part in loc[:-1]:
+            fields = fields.setdefault(part, {})
+            if not isinstance(fields, dict):  # the payload gave a non-object here: validation says so
+                return
+        fields[loc[-1]] = value
+        self.problems[:] = [(where, message) for where, message in self.problems if tuple(where[:len(loc)]) != loc]
+
 
 def _format_loc(loc: tuple) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)

@@ -4,7 +4,7 @@ A mapping is trusted configuration written by the IT team; the payload it is app
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
 from ..letters import LETTER_KINDS
+from ..lifecycle import FlowSpec
+from ..numbering import Numbering
 from .dms import DmsFields, DmsSection, DmsSectionFile
 from .evaluation import MappedLetter, compile_spec, map_fields
 from .expressions import MISSING, EvaluationProblem, Expression, payload_variables
@@ -33,6 +35,36 @@ class _MappingFile(BaseModel):
     context: dict[str, Any]
     metadata: dict[str, str] = Field(default_factory=dict)
     dms: DmsSectionFile | None = None
+    flow: FlowSpec = Field(default_factory=lambda: FlowSpec(kind="seal"))
+    numbering: "_NumberingFile | None" = None
+
+
+class _NumberingFile(Numbering):
+    """``numbering:`` in a mapping: the register's format and key, and the payload fields they use."""
+
+    fields: dict[str, str] = Field(default_factory=dict, description="field name -> expression over the payload")
+
+
+_MappingFile.model_rebuild()
+
+
+@dataclass(frozen=True)
+class MappedNumbering:
+    """The compiled ``numbering:`` section: the register's format, and how to read its fields from a payload."""
+
+    numbering: Numbering
+    fields: dict[str, Expression]
+
+    def fields_for(self, payload: dict) -> dict[str, Any]:
+        variables = payload_variables(payload)
+        values = {}
+        for name, expression in self.fields.items():
+            try:
+                value = expression.evaluate(variables)
+            except EvaluationProblem:
+                value = MISSING
+            values[name] = None if value is MISSING else value
+        return values
 
 
 @dataclass
@@ -51,6 +83,20 @@ class Mapping:
     context: dict
     metadata: dict[str, Expression]
     dms: DmsSection | None = None  # the compiled ``dms:`` section, None when the mapping has none
+    # how the letter comes to its signature: paraf steps and the signer, or ``seal`` (the default)
+    flow: FlowSpec = FlowSpec(kind="seal")
+    numbering: MappedNumbering | None = None  # the numbering register's format, None: the host numbers
+    people: dict[str, Expression] = field(default_factory=dict)  # the flow's ``person`` expressions, compiled
+
+    def person_of(self, expression: str | None, payload: dict) -> str | None:
+        """The name a flow step's ``person`` expression gives for ``payload`` (None when it gives none)."""
+        if expression not in self.people:
+            return None
+        try:
+            value = self.people[expression].evaluate(payload_variables(payload))
+        except EvaluationProblem:
+            return None
+        return None if value in (MISSING, None, "") else str(value)
 
     @classmethod
     def load(cls, path: Path) -> "Mapping":
@@ -82,6 +128,13 @@ class Mapping:
             metadata={key: Expression.compile(value, f"{where}: metadata.{key}")
                       for key, value in spec.metadata.items()},
             dms=DmsSection.compile(spec.dms, where) if spec.dms else None,
+            flow=spec.flow,
+            people={person: Expression.compile(person, f"{where}: flow")
+                    for person in spec.flow.people()},
+            numbering=MappedNumbering(
+                Numbering(format=spec.numbering.format, key=spec.numbering.key),
+                {name: Expression.compile(source, f"{where}: numbering.fields.{name}")
+                 for name, source in spec.numbering.fields.items()}) if spec.numbering else None,
         )
 
     def matches(self, payload: dict) -> bool:

@@ -11,7 +11,6 @@ import pytest
 from naskah.errors import NaskahError
 from naskah.lifecycle import (Actor, DraftNotFound, FlowSpec, IllegalTransition, Lifecycle, LifecycleError,
                               Pending)
-from test_numbering import location, postgres  # noqa: F401  (the same two databases)
 
 FLOW = FlowSpec.model_validate({
     "paraf": [{"title": "Kasubag Umum", "person": "data.paraf[0].nama"},
@@ -125,7 +124,7 @@ ALLOWED = {
     "paraf": {"draft", "in_review"},
     "return": {"in_review", "awaiting_signature"},
     "revise": {"returned"},
-    "withdraw": {"draft", "in_review", "awaiting_signature"},
+    "withdraw": {"draft", "in_review", "awaiting_signature", "returned"},
     "sign": {"awaiting_signature"},
     "revoke": {"signed"},
     "supersede": {"signed"},
@@ -185,7 +184,7 @@ def test_each_state_allows_exactly_the_steps_of_the_diagram(lifecycle, state):
 
 def test_where_each_step_leads(lifecycle):
     assert lifecycle.submit(_draft(lifecycle).id, STAFF).state == "in_review"
-    for state in ("draft", "in_review", "awaiting_signature"):
+    for state in ("draft", "in_review", "awaiting_signature", "returned"):
         assert lifecycle.withdraw(_draft_in(lifecycle, state).id, HOST, note="batal").state == "withdrawn"
     revoked = lifecycle.revoke(_draft_in(lifecycle, "signed").id, HOST, "  salah alamat ")
     assert (revoked.state, revoked.revocation_reason) == ("revoked", "salah alamat")

@@ -26,9 +26,9 @@ _SCHEMA_LOCK = 0x6E61736B6168  # "naskah": serialises CREATE TABLE IF NOT EXISTS
 _open = threading.local()  # the transaction each thread has open, per database: a nested one joins it
 
 
-def now_text() -> str:
-    """The current time in UTC as ISO 8601 text, the form every table stores."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+def now_text(timespec: str = "milliseconds") -> str:
+    """The current time in UTC as ISO 8601 text, the form every table stores (the outbox's to the second)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec=timespec)
 
 
 def redacted(location: str) -> str:

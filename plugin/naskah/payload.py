@@ -1,8 +1,10 @@
-"""Reading a host's payload: JSON text in, a dict out, or an error that says where the JSON breaks."""
+"""Reading a host's payload: JSON text in, a dict out, or an error that says where the JSON breaks; and reading
+values out of JSON documents by path (a payload's callback field, a DMS's answer)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .errors import PayloadError, Problem
 
@@ -39,3 +41,17 @@ def read_payload(path: str | Path) -> dict:
     except OSError as exc:
         raise PayloadError([Problem("", f"cannot read {path}: {exc.strerror}")], str(path)) from None
     return parse_payload(data, str(path))
+
+
+def json_path(value: Any, path: str) -> Any:
+    """``a.b.0.c`` into a JSON value; '' is the value itself; None when a step is missing."""
+    if not path:
+        return value
+    for step in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(step)
+        elif isinstance(value, list) and step.lstrip("-").isdigit() and -len(value) <= int(step) < len(value):
+            value = value[int(step)]
+        else:
+            return None
+    return value

@@ -1,13 +1,14 @@
-"""``naskah outbox list|retry`` and ``naskah dms check|setup``: the delivery commands of the ``naskah`` CLI."""
+"""``naskah outbox list|retry`` and ``naskah dms check|setup``: the delivery commands."""
 from __future__ import annotations
 
 import sys
 
+from ..config import settings_from_args
+
 
 def cmd_outbox_list(args) -> int:
-    from ..config import settings_from_args
+    from ..deliver.outbox import Outbox
     from ..store import LocalStore
-    from .outbox import Outbox
 
     settings = settings_from_args(args)
     outbox = Outbox(settings.outbox_location)
@@ -35,19 +36,16 @@ def cmd_outbox_list(args) -> int:
 
 
 def cmd_outbox_retry(args) -> int:
-    from ..config import settings_from_args
-    from .delivery import delivery_for
+    from ..deliver.delivery import delivery_for
 
     delivery = delivery_for(settings_from_args(args), required=True)
     try:
         if args.letter:
-            matches = [entry for entry in delivery.outbox.entries(target=delivery.target)
-                       if entry.letter_id in args.letter]
-            unknown = set(args.letter) - {entry.letter_id for entry in matches}
+            keys, unknown = delivery.outbox.keys_of(args.letter, delivery.target)
             if unknown:
-                print(f"naskah: not in the outbox: {', '.join(sorted(unknown))}", file=sys.stderr)
+                print(f"naskah: not in the outbox: {', '.join(unknown)}", file=sys.stderr)
                 return 2
-            results = [delivery.deliver(entry.idempotency_key, include_failed=True) for entry in matches]
+            results = [delivery.deliver(key, include_failed=True) for key in keys]
         else:
             results = delivery.deliver_all(include_failed=True)
     finally:
@@ -68,8 +66,7 @@ def cmd_outbox_retry(args) -> int:
 
 
 def cmd_dms_check(args) -> int:
-    from ..config import settings_from_args
-    from .delivery import delivery_for
+    from ..deliver.delivery import delivery_for
 
     delivery = delivery_for(settings_from_args(args), required=True)
     try:
@@ -82,9 +79,8 @@ def cmd_dms_check(args) -> int:
 
 def cmd_dms_setup(args) -> int:
     """Create in the DMS the document types, metadata types, tags and cabinets the mappings name."""
-    from ..config import settings_from_args
-    from .delivery import delivery_for
-    from .setup import set_up
+    from ..deliver.delivery import delivery_for
+    from ..deliver.setup import set_up
 
     settings = settings_from_args(args)
     connector = delivery_for(settings, required=True).connector
@@ -98,7 +94,7 @@ def cmd_dms_setup(args) -> int:
     return 0
 
 
-def add_commands(commands) -> None:
+def add_outbox(commands) -> None:
     outbox = commands.add_parser("outbox", help="letters waiting for, or done with, delivery to the DMS",
                                  description="The delivery outbox: every signed letter bound for the DMS.")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
@@ -113,6 +109,8 @@ def add_commands(commands) -> None:
     retry.add_argument("--store")
     retry.set_defaults(run=cmd_outbox_retry)
 
+
+def add_dms(commands) -> None:
     dms = commands.add_parser("dms", help="the configured DMS: check it, set it up")
     dms_commands = dms.add_subparsers(dest="dms_command", required=True)
     check = dms_commands.add_parser("check", help="reach the DMS and have it accept the credentials")

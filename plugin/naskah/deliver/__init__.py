@@ -4,7 +4,7 @@ Where things are: ``api.py`` (the Connector interface, DmsDocument, Receipt), ``
 settings), ``errors.py``, ``document.py`` (what the DMS gets for a letter), ``outbox.py`` (the durable
 outbox), ``delivery.py`` (the engine: claims, retries, leases), ``http.py`` (the HTTP base of the
 connectors), ``mayan.py`` and ``generic_rest.py`` (one module per kind of DMS), ``setup.py``
-(``naskah dms setup``) and ``cli.py`` (the ``outbox`` and ``dms`` commands).
+(``naskah dms setup``) and ``naskah.cli.deliver`` (the ``outbox`` and ``dms`` commands).
 """
 from .api import Connector, DmsDocument, Receipt
 from .delivery import Delivery, DeliveryResult, connector_for, delivery_for

@@ -27,9 +27,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any
 from urllib.parse import quote
 
+from ..payload import json_path
 from ..secrets import secret_values
 from .api import DmsDocument, Receipt
 from .errors import PermanentDeliveryError
@@ -156,16 +156,3 @@ def _fill(template: str, variables: dict[str, str], quote_values: bool = False) 
         return quote(text, safe="") if quote_values else text
     return _PLACEHOLDER.sub(value, template)
 
-
-def json_path(value: Any, path: str) -> Any:
-    """``a.b.0.c`` into a JSON value; '' is the value itself; None when a step is missing."""
-    if not path:
-        return value
-    for step in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(step)
-        elif isinstance(value, list) and step.lstrip("-").isdigit() and -len(value) <= int(step) < len(value):
-            value = value[int(step)]
-        else:
-            return None
-    return value

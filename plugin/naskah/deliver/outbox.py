@@ -18,24 +18,21 @@ States::
 The SQL is deliberately plain (TEXT, INTEGER, DOUBLE PRECISION, ``INSERT ... ON CONFLICT DO
 NOTHING``, no AUTOINCREMENT, no date functions: times are computed in Python) so that the same
 statements run on SQLite (the embedded default) and on PostgreSQL (for several instances sharing one
-outbox); only the parameter marker differs (``?`` vs ``%s``) and is translated. Nothing secret is
-stored here: the document description and metadata come from the mapping, errors are cleaned.
+outbox), through :mod:`naskah.database`. Nothing secret is stored here: the document description and
+metadata come from the mapping, errors are cleaned.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import socket
-import sqlite3
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, TypeVar
+from typing import Iterable, TypeVar
 
-from ..errors import ConfigError
+from ..database import Cursor, Database, now_text
 from .api import DmsDocument
 
 PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
@@ -98,7 +95,8 @@ class OutboxEntry:
 
 
 def _now_text() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    """The outbox keeps its times to the second, as it always has."""
+    return now_text("seconds")
 
 
 def _process_space() -> str:
@@ -142,51 +140,14 @@ class Outbox:
     """The outbox table in SQLite (a path, or ``sqlite:///path``) or PostgreSQL (``postgresql://...``)."""
 
     def __init__(self, location: str | os.PathLike):
-        location = str(location)
-        if location.startswith(("postgresql://", "postgres://")):
-            try:
-                import psycopg  # noqa: F401
-            except ImportError:
-                raise ConfigError("an outbox on PostgreSQL needs psycopg: pip install -e '.[postgres]'") from None
-            self._dsn, self._path, self._marker = location, None, "%s"
-        else:
-            path = Path(location.removeprefix("sqlite://"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._dsn, self._path, self._marker = None, path, "?"
-        self.location = location if self._dsn is None else _without_password(location)
-        with self._transaction() as db:
-            db.execute(_SCHEMA)
-            db.execute(_INDEX)
-
-    # -- connections
-    @contextmanager
-    def _transaction(self) -> Iterator["_Cursor"]:
-        if self._path is not None:
-            connection = sqlite3.connect(self._path, timeout=60, isolation_level=None)
-            try:
-                connection.execute("PRAGMA busy_timeout = 60000")
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    yield _Cursor(connection.cursor(), self._marker)
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-                connection.execute("COMMIT")
-            finally:
-                connection.close()
-        else:
-            import psycopg
-
-            with psycopg.connect(self._dsn) as connection:  # commits on success, rolls back on error
-                with connection.cursor() as cursor:
-                    yield _Cursor(cursor, self._marker)
+        self.db = Database(location, "an outbox")
+        self.location = self.db.location  # without a PostgreSQL password
+        self.db.create(_SCHEMA, _INDEX)
 
     # -- reading
     def get(self, idempotency_key: str, target: str) -> OutboxEntry | None:
-        with self._transaction() as db:
-            rows = db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
-                             (idempotency_key, target))
-        return rows[0] if rows else None
+        with self.db.transaction(write=False) as db:
+            return _one(db, idempotency_key, target)
 
     def entries(self, state: str | None = None, target: str | None = None) -> list[OutboxEntry]:
         clauses, parameters = [], []
@@ -197,8 +158,8 @@ class Outbox:
             clauses.append("target = ?")
             parameters.append(target)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._transaction() as db:
-            return db.select(f"SELECT * FROM naskah_outbox{where} ORDER BY created_at, letter_id", parameters)
+        with self.db.transaction(write=False) as db:
+            return _select(db, f"SELECT * FROM naskah_outbox{where} ORDER BY created_at, letter_id", parameters)
 
     def unrecorded(self, letters: Iterable[L], target: str) -> list[L]:
         """The stored ``letters`` this outbox never got for ``target``: issued before the DMS was configured,
@@ -206,6 +167,13 @@ class Outbox:
         them."""
         recorded = {entry.letter_id for entry in self.entries(target=target)}
         return [letter for letter in letters if letter.letter_id not in recorded]
+
+    def keys_of(self, letter_ids: Iterable[str], target: str) -> tuple[list[str], list[str]]:
+        """The idempotency keys of the entries of ``letter_ids`` for ``target`` (in the outbox's order), and
+        the letter ids it does not hold, sorted."""
+        wanted = set(letter_ids)
+        matches = [entry for entry in self.entries(target=target) if entry.letter_id in wanted]
+        return [entry.idempotency_key for entry in matches], sorted(wanted - {entry.letter_id for entry in matches})
 
     # -- writing
     def record(self, document: DmsDocument, target: str, pdf_path: Path) -> OutboxEntry:
@@ -218,12 +186,11 @@ class Outbox:
             next_attempt_at=0.0, lease_owner=None, lease_until=None, dms_id=None, dms_url=None,
             created_at=now, updated_at=now, delivered_at=None,
         )
-        with self._transaction() as db:
+        with self.db.transaction() as db:
             db.execute(
                 f"INSERT INTO naskah_outbox ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
                 "ON CONFLICT (idempotency_key, target) DO NOTHING", tuple(row.values()))
-            return db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
-                             (document.idempotency_key, target))[0]
+            return _one(db, document.idempotency_key, target)
 
     def claim(self, idempotency_key: str, target: str, owner: str, lease_seconds: float, *,
               due_only: bool = False, include_failed: bool = False) -> OutboxEntry | None:
@@ -234,7 +201,7 @@ class Outbox:
         now = time.time()
         states = [PENDING] + ([FAILED] if include_failed else [])
         due = " AND next_attempt_at <= ?" if due_only else ""
-        with self._transaction() as db:
+        with self.db.transaction() as db:
             dead = _dead_owners(db, "target = ? AND idempotency_key = ?", (target, idempotency_key))
             parameters: list = [owner, now + lease_seconds, _now_text(), idempotency_key, target, *states]
             if due_only:
@@ -250,19 +217,18 @@ class Outbox:
                 parameters)
             if changed != 1:
                 return None
-            return db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
-                             (idempotency_key, target))[0]
+            return _one(db, idempotency_key, target)
 
     def candidates(self, target: str, *, due_only: bool, include_failed: bool) -> list[tuple[str, str]]:
         """Keys of the entries a delivery run may try to claim (the claim itself decides)."""
         now = time.time()
         states = [PENDING] + ([FAILED] if include_failed else [])
         due = " AND next_attempt_at <= ?" if due_only else ""
-        with self._transaction() as db:
+        with self.db.transaction() as db:
             dead = _dead_owners(db, "target = ?", (target,))
             parameters: list = [target, *states] + ([now] if due_only else []) + [now, *dead]
             taken_over = f" OR (state = 'delivering' AND lease_owner IN ({', '.join('?' * len(dead))}))" if dead else ""
-            rows = db.select_raw(
+            rows = db.rows(
                 "SELECT idempotency_key, target FROM naskah_outbox WHERE target = ? AND ("
                 f"(state IN ({', '.join('?' * len(states))}){due}) "
                 f"OR (state = 'delivering' AND lease_until < ?){taken_over}) ORDER BY created_at", parameters)
@@ -270,7 +236,7 @@ class Outbox:
 
     def renew(self, entry: OutboxEntry, owner: str, lease_seconds: float) -> bool:
         """Extend our lease; False when it was lost (it expired and another process claimed the entry)."""
-        with self._transaction() as db:
+        with self.db.transaction() as db:
             return db.execute(
                 "UPDATE naskah_outbox SET lease_until = ?, updated_at = ? "
                 "WHERE idempotency_key = ? AND target = ? AND state = 'delivering' AND lease_owner = ?",
@@ -278,7 +244,7 @@ class Outbox:
 
     def set_outcome_unknown(self, entry: OutboxEntry, owner: str, unknown: bool) -> None:
         """Before an upload is sent: from now on, until we know, the DMS may hold a copy."""
-        with self._transaction() as db:
+        with self.db.transaction() as db:
             db.execute("UPDATE naskah_outbox SET outcome_unknown = ?, updated_at = ? "
                        "WHERE idempotency_key = ? AND target = ? AND lease_owner = ?",
                        (1 if unknown else 0, _now_text(), entry.idempotency_key, entry.target, owner))
@@ -300,43 +266,28 @@ class Outbox:
                             (error, 1 if outcome_unknown else 0))
 
     def _finish(self, entry: OutboxEntry, owner: str, assignments: str, values: tuple) -> OutboxEntry:
-        with self._transaction() as db:
+        with self.db.transaction() as db:
             db.execute(
                 f"UPDATE naskah_outbox SET {assignments}, lease_owner = NULL, lease_until = NULL, updated_at = ? "
                 "WHERE idempotency_key = ? AND target = ? AND lease_owner = ?",
                 (*values, _now_text(), entry.idempotency_key, entry.target, owner))
-            return db.select("SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
-                             (entry.idempotency_key, entry.target))[0]
+            return _one(db, entry.idempotency_key, entry.target)
 
 
-def _dead_owners(db: "_Cursor", where: str, parameters: tuple) -> list[str]:
-    rows = db.select_raw(f"SELECT DISTINCT lease_owner FROM naskah_outbox WHERE state = 'delivering' AND {where}",
-                         parameters)
+def _dead_owners(db: Cursor, where: str, parameters: tuple) -> list[str]:
+    rows = db.rows(f"SELECT DISTINCT lease_owner FROM naskah_outbox WHERE state = 'delivering' AND {where}",
+                   parameters)
     return [row[0] for row in rows if owner_is_dead(row[0])]
 
 
-class _Cursor:
-    """A DB-API cursor that speaks the outbox's one SQL dialect on SQLite and PostgreSQL."""
+def _select(db: Cursor, sql: str, parameters=()) -> list[OutboxEntry]:
+    return [_entry(row) for row in db.records(sql, parameters)]
 
-    def __init__(self, cursor, marker: str):
-        self._cursor = cursor
-        self._marker = marker
 
-    def _sql(self, sql: str) -> str:
-        return sql if self._marker == "?" else sql.replace("?", self._marker)
-
-    def execute(self, sql: str, parameters=()) -> int:
-        self._cursor.execute(self._sql(sql), tuple(parameters))
-        return self._cursor.rowcount
-
-    def select_raw(self, sql: str, parameters=()) -> list[tuple]:
-        self._cursor.execute(self._sql(sql), tuple(parameters))
-        return list(self._cursor.fetchall())
-
-    def select(self, sql: str, parameters=()) -> list[OutboxEntry]:
-        self._cursor.execute(self._sql(sql), tuple(parameters))
-        names = [column[0] for column in self._cursor.description]
-        return [_entry(dict(zip(names, row))) for row in self._cursor.fetchall()]
+def _one(db: Cursor, idempotency_key: str, target: str) -> OutboxEntry | None:
+    rows = _select(db, "SELECT * FROM naskah_outbox WHERE idempotency_key = ? AND target = ?",
+                   (idempotency_key, target))
+    return rows[0] if rows else None
 
 
 def _entry(row: dict) -> OutboxEntry:
@@ -345,13 +296,3 @@ def _entry(row: dict) -> OutboxEntry:
     values["document"] = DmsDocument.model_validate(json.loads(values["document"]))
     values["outcome_unknown"] = bool(values["outcome_unknown"])
     return OutboxEntry(**values)
-
-
-def _without_password(dsn: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(dsn)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return dsn

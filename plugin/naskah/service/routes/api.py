@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ...convert.raster import png_pages
-from ...deliver.generic_rest import json_path
+from ...payload import json_path
 from ...errors import ConversionError
 from ...store import StoredLetter
 from ...validation import verify_pdf

@@ -1,0 +1,45 @@
+"""The ``naskah`` parser, assembled from the command groups, and ``main``: run a command, exit with its code."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .. import __version__
+from ..errors import NaskahError
+from . import deliver, flow, letters, serve, signatures
+
+#: Every command, in the order ``naskah --help`` lists them.
+_COMMANDS = (letters.add_issue, letters.add_render, signatures.add_verify, signatures.add_renew, letters.add_check,
+             letters.add_list, flow.add_flow, serve.add_serve, deliver.add_outbox, deliver.add_dms)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="naskah", description="Issue signed official letters (naskah dinas) "
+                                     "from e-office workflow payloads.")
+    parser.add_argument("--version", action="version", version=f"naskah {__version__}")
+    parser.add_argument("--config", help="TOML configuration file (default: $NASKAH_CONFIG, else built-in defaults)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every stage")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in _COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="naskah: %(levelname)s: %(message)s")
+    if not args.verbose:
+        # pyHanko logs a full traceback when a certificate is not trusted; the report already says so.
+        logging.getLogger("pyhanko").setLevel(logging.ERROR)
+        logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
+    try:
+        return args.run(args)
+    except NaskahError as exc:
+        print(f"naskah: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""``naskah verify`` and ``naskah renew``: checking the signatures of a PDF, renewing the stored letters' timestamps."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+from ..config import settings_from_args
+
+
+def cmd_verify(args) -> int:
+    from ..mapping import load_mappings
+    from ..sign import profile_trust_roots
+    from ..validation import verify_pdf
+
+    trust = [Path(root) for root in args.trust]
+    if not trust:
+        settings = settings_from_args(args)
+        trust = profile_trust_roots(settings, load_mappings(settings.mappings_dir), strict=True).for_any()
+    try:
+        data = Path(args.pdf).read_bytes()
+    except OSError as exc:
+        print(f"cannot read {args.pdf}: {exc.strerror}", file=sys.stderr)
+        return 2
+    report = verify_pdf(data, trust_roots=trust)
+    print(report.to_text())
+    return 0 if report.ok else 1
+
+
+def cmd_renew(args) -> int:
+    from ..archive import renew_store
+    from ..sign import load_profile
+    from ..store import LocalStore
+
+    settings = settings_from_args(args)
+    profile = load_profile(args.profile, settings)
+    results = renew_store(LocalStore(settings.store_path), profile, older_than=dt.timedelta(days=args.older_than),
+                          dry_run=args.dry_run)
+    for result in results:
+        where = f" -> {result.pdf_path}" if result.pdf_path else ""
+        print(f"{result.outcome} {result.letter_id}: {result.detail}{where}")
+    counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in ("renewed", "skipped", "failed")}
+    print(", ".join(f"{count} {outcome}" for outcome, count in counts.items()), file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+def add_verify(commands) -> None:
+    verify = commands.add_parser("verify", help="check the signatures of a PDF",
+                                 description="Report every signature of a PDF; exit 0 only when all are intact, "
+                                             "valid and trusted.")
+    verify.add_argument("pdf", metavar="PDF")
+    verify.add_argument("--trust", action="append", default=[], metavar="ROOT",
+                        help="trusted root certificate (PEM/DER); default: the roots of the default signing "
+                             "profile and of every signing profile a mapping names")
+    verify.set_defaults(run=cmd_verify)
+
+
+def add_renew(commands) -> None:
+    renew = commands.add_parser("renew", help="add a fresh archival timestamp to stored B-LTA letters",
+                                description="Extend the timestamp chain of every PAdES B-LTA letter in the store "
+                                            "(validation data for the newest document timestamp, then a new "
+                                            "one); exit non-zero when a letter could not be renewed.")
+    renew.add_argument("--profile", default="default",
+                       help="signing profile whose TSA and trust roots are used (default: default)")
+    renew.add_argument("--older-than", type=float, default=0, metavar="DAYS",
+                       help="only letters whose newest document timestamp is at least this old (default: 0)")
+    renew.add_argument("--dry-run", action="store_true", help="say what would be renewed, change nothing")
+    renew.add_argument("--store", help="store folder (default: ~/.local/share/naskah/store)")
+    renew.set_defaults(run=cmd_renew)

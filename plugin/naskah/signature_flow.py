@@ -73,6 +73,9 @@ class SignatureFlow:
         self.lifecycle = Lifecycle(self.db)
         self.register = NumberRegister(self.db)
         self.previews = naskah.settings.store_path / "drafts"
+        # refused credentials are counted outside the signing's transaction, which rolls back when they are
+        self._attempts_location = _beside(naskah.settings.state_location, "attempts")
+        self._lockout = None
 
     # -- drafting and review
     def draft(self, payload: dict, actor: Actor, *, host: str = "local", mapping: str | None = None,
@@ -130,7 +133,8 @@ class SignatureFlow:
                 prepared = self.naskah.prepare(draft.payload, draft.mapping, final=FinalFacts(number, signed_on))
                 unsigned = self.naskah.render_final(prepared, profile)
                 self._check_reviewed_text(draft, preview, unsigned, prepared, profile.footer)
-                issued = self.naskah.sign_and_store(prepared, unsigned, profile, credential=credential)
+                issued = self.naskah.sign_and_store(prepared, unsigned, profile, credential=credential,
+                                                    lockout=self.lockout if credential is not None else None)
                 self.lifecycle.mark_signed(draft_id, actor, letter_id=issued.letter_id, number=number or "",
                                            signed_date=signed_on, version=version)
                 if draft.supersedes:
@@ -138,6 +142,15 @@ class SignatureFlow:
                     self.lifecycle.supersede(superseded.id, actor, issued.letter_id)
         log.info("draft %s signed as letter %s", draft_id, issued.letter_id)
         return self.naskah.deliver(issued)
+
+    @property
+    def lockout(self):
+        """Repeated refused credentials of one signer stop forwarding attempts for a while (BSrE locks accounts)."""
+        if self._lockout is None:
+            from .sign import SignerLockout
+
+            self._lockout = SignerLockout(self._attempts_location)
+        return self._lockout
 
     # -- after signing
     def revoke(self, letter_id: str, actor: Actor, reason: str) -> Draft:
@@ -236,6 +249,14 @@ class SignatureFlow:
         draft = self._signed_draft(letter_id)
         if draft.state != "signed":
             raise FlowError(LETTER_CLOSED.format(letter_id=letter_id, state=draft.state))
+
+
+def _beside(location: str, name: str) -> str:
+    """A second database beside ``location`` that never joins its transactions: a file of its own for SQLite, a
+    connection of its own (another application name) for PostgreSQL."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return location + ("&" if "?" in location else "?") + f"application_name=naskah-{name}"
+    return str(Path(location.removeprefix("sqlite://")).with_name(f"{name}.sqlite"))
 
 
 def _payload_number(naskah: Naskah, mapping, payload: dict) -> str | None:

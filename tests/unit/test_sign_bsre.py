@@ -1,6 +1,7 @@
 """The remote signing client (BSrE Esign Client Service v1 contract) over real HTTP against the BSrE TEST DOUBLE
-(tests/signing_bsre_double.py), which signs with the test PKI and its TSA. The passphrase must never show up
-in a message, a log or a file."""
+(tests/support/signing_bsre_double.py), which signs with the test PKI and its TSA. The passphrase is the
+credential the official gives at signing; it must never show up in a message, a log or a file. (v2, seals and
+the lockout: test_sign_credentials.py.)"""
 from __future__ import annotations
 
 import io
@@ -11,12 +12,12 @@ import pytest
 from pypdf import PdfReader
 
 from naskah.errors import SigningError
-from naskah.sign import sign_pdf
+from naskah.sign import Credential, CredentialRefused, sign_pdf
 from naskah.sign.backends.bsre import BsreClient, mask_nik
 from naskah.validation import verify_pdf
 
-from pki import P12_PASSWORD
-from signing_bsre_double import BsreTestDouble, DoubleUser
+from pki import P12_PASSWORD, foreign_root
+from signing_bsre_double import PASSWORD_ENV, BsreTestDouble, DoubleUser
 
 URL = "https://naskah.example.go.id/v/01HTESTBSRE"
 SIGNER = dict(signer_name="Drs. Hendra Wijaya, M.Si.", signer_title="Kepala Dinas Komunikasi dan Informatika")
@@ -25,6 +26,7 @@ NIK_EXPIRED = "3573015505900001"
 NIK_UNKNOWN = "3573019999999999"
 PASSPHRASE = "Rahasia-Pejabat#2026"
 CONNECTOR_PASSWORD = "konektor-dinas-7788"
+SIGNER = dict(SIGNER, credential=Credential(passphrase=PASSPHRASE))  # given at signing, never configured
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +36,17 @@ def double(test_pki):
         NIK_EXPIRED: DoubleUser(passphrase=PASSPHRASE, p12=test_pki.p12("signer-expired"), p12_password=P12_PASSWORD,
                                 status="EXPIRED"),
     }
-    service = BsreTestDouble(username="naskah", password=CONNECTOR_PASSWORD, users=users, tsa_url=test_pki.tsa_url)
-    service.start()
-    yield service
-    service.stop()
+    with BsreTestDouble(username="naskah", password=CONNECTOR_PASSWORD, users=users,
+                        tsa_url=test_pki.tsa_url) as service:
+        yield service
 
 
 @pytest.fixture
 def bsre_profile(pki_profile, double, monkeypatch):
-    monkeypatch.setenv("NASKAH_TEST_BSRE_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("NASKAH_TEST_BSRE_PASSWORD", CONNECTOR_PASSWORD)
+    monkeypatch.setenv(PASSWORD_ENV, CONNECTOR_PASSWORD)
 
     def make(level: str = "B-LTA", nik: str = NIK, **key):
-        spec = {"source": "bsre", "url": double.url, "nik": nik, "passphrase_env": "NASKAH_TEST_BSRE_PASSPHRASE",
-                "username": "naskah", "password_env": "NASKAH_TEST_BSRE_PASSWORD", "timeout": 20, **key}
-        return pki_profile(level, key=spec)
+        return pki_profile(level, key=double.profile_key(nik=nik, **key))
 
     return make
 
@@ -103,12 +101,13 @@ def test_the_remote_stamp_sits_at_the_ttd_bookmark_with_the_qr_code(pdfa_letters
     assert [b.text for b in zxingcpp.read_barcodes(Image.open(next(tmp_path.glob("page*.png"))))] == [URL]
 
 
-def test_a_wrong_passphrase_is_error_2031_without_the_passphrase(pdfa_letters, bsre_profile, monkeypatch, caplog):
+def test_a_wrong_passphrase_is_error_2031_without_the_passphrase(pdfa_letters, bsre_profile, caplog):
     caplog.set_level("DEBUG")
     profile = bsre_profile("B-T")
-    monkeypatch.setenv("NASKAH_TEST_BSRE_PASSPHRASE", "tebakan-Salah-123")
-    with pytest.raises(SigningError) as refused:
-        sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
+    wrong = dict(SIGNER, credential=Credential(passphrase="tebakan-Salah-123"))
+    with pytest.raises(CredentialRefused) as refused:
+        sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **wrong)
+    assert refused.value.code == 2031 and refused.value.explanation == "wrong passphrase"
     message = str(refused.value)
     assert "wrong passphrase" in message and "status_code 2031" in message, message
     assert mask_nik(NIK) in message and NIK not in message
@@ -137,26 +136,23 @@ def test_only_status_issue_may_sign(pdfa_letters, bsre_profile, double):
 
 def test_wrong_connector_credentials_are_reported(pdfa_letters, bsre_profile, monkeypatch, caplog):
     profile = bsre_profile("B-T")
-    monkeypatch.setenv("NASKAH_TEST_BSRE_PASSWORD", "not-the-password")
+    monkeypatch.setenv(PASSWORD_ENV, "not-the-password")
     with pytest.raises(SigningError, match="HTTP 401: the connector refused its basic-auth credentials"):
         sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
 
 
-def test_an_unreachable_service_is_a_clear_error(pdfa_letters, pki_profile, monkeypatch, caplog):
+def test_an_unreachable_service_is_a_clear_error(pdfa_letters, pki_profile, caplog):
     from naskah.ports import free_loopback_port
 
-    monkeypatch.setenv("NASKAH_TEST_BSRE_PASSPHRASE", PASSPHRASE)
     profile = pki_profile("B-T", key={"source": "bsre", "url": f"http://127.0.0.1:{free_loopback_port()}", "nik": NIK,
-                                      "passphrase_env": "NASKAH_TEST_BSRE_PASSPHRASE", "timeout": 5})
+                                      "timeout": 5})
     with pytest.raises(SigningError, match="the BSrE service at http://127.0.0.1:\\d+ cannot be reached") as refused:
         sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
     _no_secret_anywhere(refused.value, caplog)
 
 
 def test_a_b_lt_profile_refuses_a_service_signature_it_cannot_trust(pdfa_letters, bsre_profile, tmp_path):
-    from test_sign_levels import _foreign_root
-
     profile = bsre_profile("B-LT")
-    profile = profile.model_copy(update={"trust_roots": [_foreign_root(tmp_path)]})
+    profile = profile.model_copy(update={"trust_roots": [foreign_root(tmp_path)]})
     with pytest.raises(SigningError, match="does not chain to the trust roots"):
         sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)

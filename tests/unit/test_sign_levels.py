@@ -8,11 +8,9 @@ import asyncio
 import io
 import re
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
@@ -23,25 +21,9 @@ from naskah.sign import sign_pdf
 from naskah.validation.levels import find_level, read_dss, signature_timestamp_token
 from naskah.validation import verify_pdf
 
-from conftest import pdfsig
-from pki_fixtures import make_pki_profile
-
-URL = "https://naskah.example.go.id/v/01HTESTLEVELS"
-SIGNER = dict(signer_name="Drs. Hendra Wijaya, M.Si.", signer_title="Kepala Dinas Komunikasi dan Informatika")
-LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
-
-
-@pytest.fixture(scope="module")
-def signed(pdfa_letters, test_pki, pki_signing_dir, tmp_path_factory) -> dict[str, Path]:
-    """The letter signed once at each level by the test PKI's signer."""
-    folder = tmp_path_factory.mktemp("levels")
-    paths = {}
-    for level in LEVELS:
-        data = sign_pdf(pdfa_letters["with_ttd"], make_pki_profile(test_pki, pki_signing_dir, level), verification_url=URL, location="Malang",
-                        reason="Surat Tugas", **SIGNER)
-        paths[level] = folder / f"{level}.pdf"
-        paths[level].write_bytes(data)
-    return paths
+from checks import assert_pdfa_2b, pdfsig
+from pki import foreign_root
+from pki_fixtures import LEVELS, LEVELS_SIGNER as SIGNER, LEVELS_URL as URL
 
 
 def _root_only(test_pki) -> ValidationContext:
@@ -58,8 +40,9 @@ def _signature(path: Path):
 # --- every level: intact, valid, trusted against only the test root, and really at that level ---
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_pyhanko_finds_each_level_intact_valid_and_trusted_by_the_test_root_alone(signed, test_pki, level):
-    _, embedded = _signature(signed[level])
+def test_pyhanko_finds_each_level_intact_valid_and_trusted_by_the_test_root_alone(signed_at_each_level, test_pki,
+                                                                                  level):
+    _, embedded = _signature(signed_at_each_level[level])
     status = validate_pdf_signature(embedded, _root_only(test_pki), ts_validation_context=_root_only(test_pki))
     assert status.intact and status.valid and status.trusted, status.summary()
     assert status.signing_cert.subject.native["common_name"] == "Drs. Hendra Wijaya (TEST)"
@@ -70,15 +53,15 @@ def test_pyhanko_finds_each_level_intact_valid_and_trusted_by_the_test_root_alon
         assert tst.signing_cert.subject.native["common_name"] == "NASKAH TEST TSA"
 
 
-def test_b_b_has_no_timestamp_and_no_dss(signed):
-    reader, embedded = _signature(signed["B-B"])
+def test_b_b_has_no_timestamp_and_no_dss(signed_at_each_level):
+    reader, embedded = _signature(signed_at_each_level["B-B"])
     assert signature_timestamp_token(embedded) is None
     assert "/DSS" not in reader.root and not reader.embedded_timestamp_signatures
     assert find_level(reader, embedded).level == "B-B"
 
 
-def test_b_t_embeds_a_timestamp_token_from_the_tsa(signed):
-    reader, embedded = _signature(signed["B-T"])
+def test_b_t_embeds_a_timestamp_token_from_the_tsa(signed_at_each_level):
+    reader, embedded = _signature(signed_at_each_level["B-T"])
     token = signature_timestamp_token(embedded)
     assert token is not None and token["content_type"].native == "signed_data"
     tst_info = token["content"]["encap_content_info"]["content"].parsed
@@ -88,8 +71,8 @@ def test_b_t_embeds_a_timestamp_token_from_the_tsa(signed):
 
 
 @pytest.mark.parametrize("level", ("B-LT", "B-LTA"))
-def test_b_lt_embeds_ocsp_and_crls_for_the_whole_chain(signed, test_pki, level):
-    reader, embedded = _signature(signed[level])
+def test_b_lt_embeds_ocsp_and_crls_for_the_whole_chain(signed_at_each_level, test_pki, level):
+    reader, embedded = _signature(signed_at_each_level[level])
     assert signature_timestamp_token(embedded) is not None
     dss = read_dss(reader)
     assert dss.ocsps and dss.crls, "the DSS has both OCSP responses and CRLs"
@@ -107,8 +90,8 @@ def test_b_lt_embeds_ocsp_and_crls_for_the_whole_chain(signed, test_pki, level):
         assert not reader.embedded_timestamp_signatures
 
 
-def test_b_lta_adds_a_document_timestamp_after_the_dss(signed, test_pki):
-    reader, embedded = _signature(signed["B-LTA"])
+def test_b_lta_adds_a_document_timestamp_after_the_dss(signed_at_each_level, test_pki):
+    reader, embedded = _signature(signed_at_each_level["B-LTA"])
     [doc_ts] = reader.embedded_timestamp_signatures
     assert doc_ts.sig_object["/Type"] == "/DocTimeStamp" and doc_ts.sig_object["/SubFilter"] == "/ETSI.RFC3161"
     assert doc_ts.signed_revision > embedded.signed_revision
@@ -119,7 +102,7 @@ def test_b_lta_adds_a_document_timestamp_after_the_dss(signed, test_pki):
     assert status.coverage.name == "ENTIRE_REVISION" and status.modification_level.name == "LTA_UPDATES"
 
 
-def test_b_lta_long_term_validation_passes_with_the_pki_servers_stopped(signed, test_pki):
+def test_b_lta_long_term_validation_passes_with_the_pki_servers_stopped(signed_at_each_level, test_pki):
     from pyhanko.sign.ades.report import AdESPassed
     from pyhanko.sign.validation.ades import ades_lta_validation
     from pyhanko.sign.validation.policy_decl import (
@@ -140,11 +123,11 @@ def test_b_lta_long_term_validation_passes_with_the_pki_servers_stopped(signed, 
         for server in ("repo", "ocsp", "tsa"):
             with pytest.raises(OSError):
                 socket.create_connection(("127.0.0.1", test_pki.ports[server]), timeout=1).close()
-        _, embedded = _signature(signed["B-LTA"])
+        _, embedded = _signature(signed_at_each_level["B-LTA"])
         result = asyncio.run(ades_lta_validation(embedded, spec))
         assert result.ades_subindic == AdESPassed.OK, result.failure_msg
         assert result.oldest_evidence_record_timestamp is not None
-        report = verify_pdf(signed["B-LTA"].read_bytes(), trust_roots=[test_pki.cert_path("root")])
+        report = verify_pdf(signed_at_each_level["B-LTA"].read_bytes(), trust_roots=[test_pki.cert_path("root")])
     assert report.ok, report.to_text()
     assert "checked offline against the revocation data embedded in the letter: not revoked" in report.to_text()
 
@@ -157,9 +140,9 @@ def _pdfsig_signatures(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_pdfsig_says_the_signature_is_valid_and_covers_its_revision(signed, level):
-    data = signed[level].read_bytes()
-    found = _pdfsig_signatures(signed[level])
+def test_pdfsig_says_the_signature_is_valid_and_covers_its_revision(signed_at_each_level, level):
+    data = signed_at_each_level[level].read_bytes()
+    found = _pdfsig_signatures(signed_at_each_level[level])
     sig = found[0]
     assert sig["Signature Field Name"] == "Tanda_Tangan"
     assert sig["Signature Type"] == "ETSI.CAdES.detached"
@@ -169,7 +152,7 @@ def test_pdfsig_says_the_signature_is_valid_and_covers_its_revision(signed, leve
     covered = data[:ranges[3]]
     assert re.search(rb"%%EOF\r?\n?$", covered), "the signature covers its whole revision"
     if level in ("B-B", "B-T"):
-        assert ranges[3] == len(data) and "Total document signed" in pdfsig(signed[level])
+        assert ranges[3] == len(data) and "Total document signed" in pdfsig(signed_at_each_level[level])
     else:
         assert ranges[3] < len(data), "DSS (and document timestamp) were appended after the signature"
     if level == "B-LTA":
@@ -180,39 +163,11 @@ def test_pdfsig_says_the_signature_is_valid_and_covers_its_revision(signed, leve
         assert len(found) == 1
 
 
-# --- naskah verify ---
+# --- a changed byte ---
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_verify_reports_the_level_the_timestamp_and_the_trust_path(signed, test_pki, level):
-    report = verify_pdf(signed[level].read_bytes(), trust_roots=[test_pki.cert_path("root")])
-    assert report.ok, report.to_text()
-    [sig] = report.signatures
-    assert sig.level == level and sig.trusted and sig.intact and sig.valid
-    assert sig.trust_path == ["NASKAH TEST ROOT CA", "NASKAH TEST INTERMEDIATE CA", "Drs. Hendra Wijaya (TEST)"]
-    text = report.to_text()
-    assert f"level:         PAdES {level}" in text
-    if level == "B-B":
-        assert sig.timestamp is None and "Revocation was not checked" in text
-    else:
-        assert sig.timestamp.ok and sig.timestamp.authority == "NASKAH TEST TSA" and sig.timestamp.trusted
-    if level in ("B-LT", "B-LTA"):
-        assert sig.revocation.startswith("checked offline")
-    assert len(report.timestamps) == (1 if level == "B-LTA" else 0)
-    if level == "B-LTA":
-        assert report.timestamps[0].ok and report.timestamps[0].trusted
-
-
-def test_verify_against_a_foreign_root_fails(signed, tmp_path):
-    foreign = _foreign_root(tmp_path)
-    report = verify_pdf(signed["B-LTA"].read_bytes(), trust_roots=[foreign])
-    assert not report.ok and report.signatures[0].trusted is False
-    assert "does not chain to a trusted root" in report.to_text()
-    assert report.timestamps[0].trusted is False
-
-
-def test_one_changed_byte_breaks_a_b_lta_letter_for_both_verifiers(signed, test_pki, tmp_path):
-    data = bytearray(signed["B-LTA"].read_bytes())
-    _, embedded = _signature(signed["B-LTA"])
+def test_one_changed_byte_breaks_a_b_lta_letter_for_both_verifiers(signed_at_each_level, test_pki, tmp_path):
+    data = bytearray(signed_at_each_level["B-LTA"].read_bytes())
+    _, embedded = _signature(signed_at_each_level["B-LTA"])
     start = data.index(b"stream", 100) + len(b"stream\n") + 20
     assert start < embedded.byte_range[1]
     data[start] ^= 0x01
@@ -226,57 +181,14 @@ def test_one_changed_byte_breaks_a_b_lta_letter_for_both_verifiers(signed, test_
 
 # --- PDF/A-2b survives every revision ---
 
-def assert_pdfa_2b(path: Path) -> None:
-    """What PDF/A-2b needs that signing could break: the declaration, PDF 1.7, Info and XMP agreeing,
-    every font embedded, a clean file, printable widgets."""
-    reader = PdfReader(path)
-    xmp = reader.xmp_metadata.stream.get_data().decode("utf-8")
-    assert re.search(r"pdfaid:part(>|=\")2", xmp) and re.search(r"pdfaid:conformance(>|=\")B", xmp)
-    assert str(reader.trailer["/Root"].get("/Version", "/1.7")) < "/2.0", "PDF/A-2 is based on PDF 1.7"
-    assert reader.pdf_header <= "%PDF-1.7"
-    producer = re.search(r"pdf:Producer(?:>|=\")([^<\"]+)", xmp).group(1)
-    assert reader.metadata["/Producer"] == producer, "Info and XMP must agree (PDF/A)"
-    assert "/ModDate" not in reader.metadata or re.search(r"xmp:ModifyDate", xmp)
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    rows = fonts.splitlines()[2:]
-    assert rows and all(re.search(r"\byes\s+(yes|no)\s+(yes|no)\s+\d+\s+\d+\s*$", row) for row in rows), fonts
-    assert "No syntax or stream encoding errors" in subprocess.run(
-        ["qpdf", "--check", str(path)], capture_output=True, text=True).stdout
-    for page in reader.pages:  # PDF/A: every widget printable, none hidden
-        for annot in page.get("/Annots") or []:
-            flags = int(annot.get_object().get("/F", 0))
-            assert flags & 4 and not flags & (1 | 2 | 32), annot.get_object()
-
-
-def test_a_b_lta_letter_still_declares_pdfa_2b(signed):
-    assert_pdfa_2b(signed["B-LTA"])
+def test_a_b_lta_letter_still_declares_pdfa_2b(signed_at_each_level):
+    assert_pdfa_2b(signed_at_each_level["B-LTA"])
 
 
 # --- failing loudly, never a weaker signature ---
 
-def _foreign_root(tmp_path: Path) -> Path:
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some Other Root")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    path = tmp_path / "foreign-root.pem"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return path
-
-
 def test_signing_against_a_foreign_root_is_refused(pdfa_letters, pki_profile, tmp_path):
-    profile = pki_profile("B-LT", trust_roots=[str(_foreign_root(tmp_path))])
+    profile = pki_profile("B-LT", trust_roots=[str(foreign_root(tmp_path))])
     with pytest.raises(SigningError, match="does not chain to the trust roots"):
         sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
 
@@ -356,18 +268,3 @@ def test_ocsp_and_crls_down_is_an_error(pdfa_letters, pki_profile, test_pki):
     with test_pki.stopped("ocsp", "repo"):
         with pytest.raises(SigningError, match="revocation status could not be established"):
             sign_pdf(pdfa_letters["with_ttd"], profile, verification_url=URL, **SIGNER)
-
-
-# --- the command line ---
-
-def test_naskah_verify_prints_the_level_and_exits_0_only_when_trusted(signed, test_pki, tmp_path, capsys):
-    from naskah.cli import main
-
-    root = str(test_pki.cert_path("root"))
-    assert main(["verify", str(signed["B-LTA"]), "--trust", root]) == 0
-    out = capsys.readouterr().out
-    assert "level:         PAdES B-LTA" in out and "Document timestamp 1 of 1" in out
-    assert "by NASKAH TEST TSA: intact, valid, trusted" in out and "Result: OK" in out
-    assert main(["verify", str(signed["B-LTA"]), "--trust", str(_foreign_root(tmp_path))]) == 1
-    assert "Result: NOT OK" in capsys.readouterr().out
-    assert main(["verify", str(tmp_path / "missing.pdf"), "--trust", root]) == 2

@@ -18,7 +18,7 @@ from naskah.errors import SigningError
 from naskah.sign import Signatory, sign_letter, sign_pdf
 from naskah.validation import verify_pdf
 
-from conftest import pdfsig
+from checks import assert_pdfa_2b, pdfsig
 
 URL = "https://naskah.example.go.id/v/01HTESTMULTI"
 PARAF_STAMP = {"anchor": "paraf", "qr": False, "width": 150, "height": 45}
@@ -87,8 +87,6 @@ def test_pdfsig_says_both_are_valid(two_signed):
 
 
 def test_the_letter_with_two_signatures_is_still_pdfa_2b(two_signed):
-    from test_sign_levels import assert_pdfa_2b
-
     assert_pdfa_2b(two_signed)
 
 

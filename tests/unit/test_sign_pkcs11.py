@@ -10,7 +10,7 @@ from naskah.errors import SigningError
 from naskah.sign import sign_pdf
 from naskah.validation import verify_pdf
 
-from conftest import pdfsig
+from checks import pdfsig
 
 URL = "https://naskah.example.go.id/v/01HTESTPKCS11"
 SIGNER = dict(signer_name="Drs. Hendra Wijaya, M.Si.", signer_title="Kepala Dinas Komunikasi dan Informatika")

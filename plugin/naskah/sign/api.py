@@ -7,6 +7,10 @@ repository, is a :class:`SigningError`. After signing, the level is read back fr
 (:mod:`naskah.validation.levels`) and a letter that falls short of its profile's level is refused, so a TSA or OCSP
 outage never yields a silently weaker signature.
 
+An official's own key signs with the credential given at signing (:class:`~.credentials.Credential`), used for
+that one call; with a :class:`~.lockout.SignerLockout`, refused credentials are counted per signer and a
+locked signer's attempts are not forwarded at all.
+
 The functions here are synchronous (pyHanko runs its own event loop inside): call them from plain threads, and
 from async code through ``await asyncio.to_thread(sign_pdf, ...)``, never directly inside a running loop.
 """
@@ -25,9 +29,13 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.sign import fields, signers
 
 from ..errors import SigningError
+from ..http import scrub
 from ..validation.levels import level_rank
 from .appearance import place_stamp, stamp_params, stamp_style
-from .backends.keys import load_signer, signer_lock
+from .backends.keys import opened_signer, signer_lock
+from .credentials import Credential
+from .errors import CredentialRefused
+from .lockout import SignerLockout, signer_key
 from .pades import explain, refuse_event_loop, require_level, timestamper, validation_context
 from .profile import BsreKey, SigningProfile
 
@@ -47,32 +55,77 @@ _signature_room: dict[tuple, int] = {}
 
 @dataclass(frozen=True)
 class Signatory:
-    """One person signing a letter: the profile (key, level, stamp) and what the stamp says."""
+    """One person signing a letter: the profile (key, level, stamp), what the stamp says, and the credential
+    the person gave for this signature when the key is their own."""
 
     profile: SigningProfile
     signer_name: str
     signer_title: str = ""
     reason: str | None = None
+    credential: Credential | None = None
 
 
 def sign_pdf(pdf: bytes, profile: SigningProfile, *, verification_url: str | None = None, signer_name: str,
              signer_title: str, location: str | None = None, reason: str | None = None,
-             field_name: str | None = None) -> bytes:
+             field_name: str | None = None, credential: Credential | None = None,
+             lockout: SignerLockout | None = None) -> bytes:
     """Sign ``pdf`` at the profile's PAdES level with a visible stamp whose QR code encodes ``verification_url``.
 
     The stamp goes into the empty signature field ``field_name`` (default: the profile's) when the letter has
     one (see :func:`add_signature_fields`), else into a new field at the profile's bookmark.
+
+    ``credential``: the signer's own secret for a personal key (see :attr:`SigningProfile.personal`); none is
+    needed for a seal or the demo key. ``lockout``: counts refused credentials per signer (when a credential
+    is given) and raises :class:`~.errors.SignerLocked` instead of forwarding a locked signer's attempt.
+    A wrong credential is :class:`~.errors.CredentialRefused`, a missing one :class:`~.errors.CredentialMissing`.
     """
     refuse_event_loop()
     if profile.stamp.qr and not verification_url:
         raise SigningError("the stamp's QR code needs the letter's verification URL")
+    arguments = dict(verification_url=verification_url, signer_name=signer_name, signer_title=signer_title,
+                     location=location, reason=reason, field_name=field_name or profile.field_name)
+    try:
+        if lockout is None or credential is None:
+            return _sign(pdf, profile, credential, **arguments)
+        signer = signer_key(profile)
+        lockout.check(signer)
+        try:
+            out = _sign(pdf, profile, credential, **arguments)
+        except CredentialRefused as refused:
+            policy = profile.lockout
+            until = lockout.failed(signer, attempts=policy.attempts, minutes=policy.minutes)
+            if until is None:
+                raise
+            raise refused.locking(signer.label, policy.attempts, until) from None
+        lockout.succeeded(signer)
+        return out
+    except SigningError as error:
+        _scrub_error(error, credential)
+        raise
+
+
+def _scrub_error(error: SigningError, credential: Credential | None) -> None:
+    """The last guard: no message may hold the credential, whatever reported it."""
+    text = str(error)
+    values = credential.values if credential else []
+    if any(value in text for value in values):
+        error.args = (scrub(text, values, limit=len(text)),)
+
+
+def _sign(pdf: bytes, profile: SigningProfile, credential: Credential | None, *, verification_url: str | None,
+          signer_name: str, signer_title: str, location: str | None, reason: str | None, field_name: str) -> bytes:
     if isinstance(profile.key, BsreKey):
         from .backends.bsre import sign_remote
 
-        return sign_remote(pdf, profile, verification_url=verification_url, location=location, reason=reason,
-                           field_name=field_name or profile.field_name)
-    signer = load_signer(profile)
-    name = field_name or profile.field_name
+        return sign_remote(pdf, profile, credential=credential, verification_url=verification_url,
+                           location=location, reason=reason, field_name=field_name)
+    with opened_signer(profile, credential) as signer:
+        return _sign_locally(pdf, profile, signer, verification_url=verification_url, signer_name=signer_name,
+                             signer_title=signer_title, location=location, reason=reason, name=field_name)
+
+
+def _sign_locally(pdf: bytes, profile: SigningProfile, signer, *, verification_url: str | None, signer_name: str,
+                  signer_title: str, location: str | None, reason: str | None, name: str) -> bytes:
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         existing = {fq_name: value is not None for fq_name, value, _ in fields.enumerate_sig_fields(writer.prev)}
@@ -159,11 +212,14 @@ def add_signature_fields(pdf: bytes, profiles: list[tuple[str, SigningProfile]])
 
 
 def sign_letter(pdf: bytes, signatories: list[Signatory], *, verification_url: str,
-                location: str | None = None) -> bytes:
+                location: str | None = None, credential: Credential | None = None,
+                lockout: SignerLockout | None = None) -> bytes:
     """Several signatures on one letter, in order (e.g. the verifier's paraf, then the official's signature).
 
     Every field is created first, in one update, so that a certifying first signature still lets the later
-    ones sign; each signature is then made at its own profile's level.
+    ones sign; each signature is then made at its own profile's level. Each signatory signs with its own
+    :attr:`Signatory.credential`; ``credential`` is the last signatory's (the official who signs) when that
+    Signatory carries none: it is never offered to another signatory's key.
     """
     names = [s.profile.field_name for s in signatories]
     if len(set(names)) != len(names):
@@ -173,9 +229,13 @@ def sign_letter(pdf: bytes, signatories: list[Signatory], *, verification_url: s
             raise SigningError(f"signing profile {later.profile.name} certifies (DocMDP) but does not sign first: "
                                f"only the first signature may certify")
     out = add_signature_fields(pdf, [(s.profile.field_name, s.profile) for s in signatories])
-    for signatory in signatories:
+    for number, signatory in enumerate(signatories, 1):
+        own = signatory.credential
+        if own is None and number == len(signatories):
+            own = credential
         out = sign_pdf(out, signatory.profile, verification_url=verification_url, signer_name=signatory.signer_name,
-                       signer_title=signatory.signer_title, location=location, reason=signatory.reason)
+                       signer_title=signatory.signer_title, location=location, reason=signatory.reason,
+                       credential=own, lockout=lockout)
     return out
 
 

@@ -34,14 +34,19 @@ def _no_credentials_in_url(url: str) -> str:
 
 
 class Pkcs12Key(BaseModel):
-    """A PKCS#12 file. An empty ``path`` means the demo key (letters signed with it are not valid)."""
+    """A PKCS#12 file. An empty ``path`` means the demo key (letters signed with it are not valid).
+
+    With ``password_env`` it is a system key (an agency's seal), opened once and kept. Without, it is an
+    official's personal key: its password is the credential given at signing, and it is opened for that one
+    signature only."""
 
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["pkcs12"] = "pkcs12"
     path: Path | None = None
     password_env: str | None = Field(default=None, pattern=ENV_NAME,
-                                     description="environment variable holding the password")
+                                     description="environment variable holding a seal's password; "
+                                                 "none: a personal key, its password given at signing")
 
     @field_validator("path", mode="before")
     @classmethod
@@ -50,7 +55,10 @@ class Pkcs12Key(BaseModel):
 
 
 class Pkcs11Key(BaseModel):
-    """A key on a PKCS#11 token (an HSM, a smart card; SoftHSM2 in the tests). The PIN comes from ``pin_env``."""
+    """A key on a PKCS#11 token (an HSM, a smart card; SoftHSM2 in the tests).
+
+    With ``pin_env`` it is a system key (a seal) whose logged-in session is kept; without, a personal key: the
+    PIN is the credential given at signing and the session lasts that one signature."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -60,7 +68,9 @@ class Pkcs11Key(BaseModel):
     slot: int | None = Field(default=None, ge=0)
     key_label: str
     cert_label: str | None = Field(default=None, description="default: the key's label")
-    pin_env: str = Field(pattern=ENV_NAME, description="environment variable holding the user PIN")
+    pin_env: str | None = Field(default=None, pattern=ENV_NAME,
+                                description="environment variable holding a seal's user PIN; none: a personal "
+                                            "key, its PIN given at signing")
 
     @model_validator(mode="after")
     def _token_or_slot(self):
@@ -69,19 +79,36 @@ class Pkcs11Key(BaseModel):
         return self
 
 
-class BsreKey(BaseModel):
-    """The remote signing service (BSrE Esign Client Service v1) through the agency's own connector.
+#: Why a personal BSrE profile may not name its passphrase, and what to do instead.
+PERSONAL_PASSPHRASE_REFUSED = (
+    "a personal BSrE signer's passphrase is not stored (passphrase_env): under PP 71/2019 the signature creation "
+    "data stays in the signer's sole control, so naskah never keeps it. Remove passphrase_env; the official gives "
+    "the passphrase or one-time code at signing: `naskah sign ID --passphrase-stdin`, or the `credential` of the "
+    "HTTP sign request")
 
-    The official's key stays with the service; ``nik`` names the official, the passphrase comes from
-    ``passphrase_env`` and the connector's HTTP basic-auth password from ``password_env``.
+
+class BsreKey(BaseModel):
+    """The remote signing service (BSrE Esign Client Service, API v1 or v2) through the agency's own connector.
+
+    ``kind: person``: the official's key stays with the service, ``nik`` names the official, and the passphrase
+    (or, with v2, a one-time code) is the credential given at signing: it is never configured. ``kind: seal``
+    (v2 only): the agency's electronic seal ``subscriber_id``, with a one-time code from the signing request or
+    made here from the TOTP seed in ``totp_seed_env``. The connector's HTTP basic-auth password comes from
+    ``password_env``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["bsre"]
     url: str = Field(pattern=r"^https?://", description="base URL of the agency's Esign Client Service")
-    nik: str = Field(pattern=r"^[0-9]{16}$", description="the official's NIK (16 digits)")
-    passphrase_env: str = Field(pattern=ENV_NAME)
+    api: Literal["v1", "v2"] = "v1"
+    kind: Literal["person", "seal"] = "person"
+    nik: str | None = Field(default=None, pattern=r"^[0-9]{16}$", description="the official's NIK (16 digits)")
+    subscriber_id: str | None = Field(default=None, min_length=1, description="a seal's BSrE subscriber id")
+    totp_seed_env: str | None = Field(default=None, pattern=ENV_NAME,
+                                      description="a seal's TOTP seed (base32), to make its one-time codes")
+    passphrase_env: str | None = Field(default=None, pattern=ENV_NAME,
+                                       description="refused: a signer's passphrase is given at signing")
     username: str | None = None
     password_env: str | None = Field(default=None, pattern=ENV_NAME)
     timeout: float = Field(default=60, gt=0, description="seconds per HTTP call")
@@ -90,6 +117,36 @@ class BsreKey(BaseModel):
     @classmethod
     def _plain_url(cls, value: str) -> str:
         return _no_credentials_in_url(value)
+
+    @model_validator(mode="after")
+    def _person_or_seal(self):
+        if self.passphrase_env is not None:
+            raise ValueError(PERSONAL_PASSPHRASE_REFUSED if self.kind == "person" else
+                             "a BSrE seal signs with its subscriber_id and a one-time code, not a passphrase: "
+                             "remove passphrase_env")
+        if self.kind == "person":
+            if self.nik is None:
+                raise ValueError("a personal BSrE signer needs the official's nik")
+            if self.subscriber_id is not None or self.totp_seed_env is not None:
+                raise ValueError("subscriber_id and totp_seed_env are for kind: seal")
+        else:
+            if self.api != "v2":
+                raise ValueError("a BSrE seal needs api: v2 (v1 has no seal)")
+            if self.subscriber_id is None:
+                raise ValueError("a BSrE seal needs its subscriber_id")
+            if self.nik is not None:
+                raise ValueError("a BSrE seal names its subscriber_id, not a nik")
+        return self
+
+
+class LockoutSpec(BaseModel):
+    """After ``attempts`` refused credentials for one signer within ``minutes``, naskah forwards no attempt for
+    that signer for ``minutes`` (BSrE locks accounts, tokens lock their PIN)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(default=5, ge=1)
+    minutes: int = Field(default=30, ge=1)
 
 
 KeySpec = Annotated[Union[Pkcs12Key, Pkcs11Key, BsreKey], Field(discriminator="source")]
@@ -172,12 +229,25 @@ class SigningProfile(BaseModel):
     stamp: StampSpec = StampSpec()
     footer: str = DEFAULT_FOOTER
     field_name: str = Field(default="Tanda_Tangan", pattern=r"^[A-Za-z0-9_-]+$")
+    lockout: LockoutSpec = LockoutSpec()
     _demo: bool = PrivateAttr(default=False)
 
     @property
     def uses_demo_key(self) -> bool:
         """True when no key was configured and the demo key (not valid) signs."""
         return self._demo
+
+    @property
+    def personal(self) -> bool:
+        """True when the key is an official's own: its secret is the credential given at signing (a PKCS#12
+        without ``password_env``, a PKCS#11 key without ``pin_env``, a BSrE person). False for a seal (the
+        secret configured as an environment variable's name) and for the demo key."""
+        key = self.key
+        if isinstance(key, Pkcs12Key):
+            return key.password_env is None and not self._demo
+        if isinstance(key, Pkcs11Key):
+            return key.pin_env is None
+        return key.kind == "person"
 
     @model_validator(mode="before")
     @classmethod
@@ -233,7 +303,8 @@ def load_profile(name: str, settings: Settings) -> SigningProfile:
         profile = SigningProfile.model_validate(raw)
     except ValidationError as exc:
         # input values are left out of the message: a misplaced password must not be echoed
-        problems = "; ".join(f"{_location(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_location(e['loc']) or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
         raise ConfigError(f"signing profile {path} is invalid: {problems}") from None
     return _resolve(profile, signing_dir, Path(settings.data_dir), path)
 
@@ -285,7 +356,7 @@ def _resolve(profile: SigningProfile, signing_dir: Path, data_dir: Path, source:
             raise ConfigError(f"signing profile {source}: PKCS#11 module {key.module} does not exist")
         require_env(key.pin_env, "the token's PIN")
     else:
-        require_env(key.passphrase_env, "the signer's BSrE passphrase")
+        require_env(key.totp_seed_env, "the seal's TOTP seed")
         require_env(key.password_env, "the connector's password")
     if profile.tsa is not None:
         require_env(profile.tsa.password_env, "the TSA's password")

@@ -1,27 +1,20 @@
-"""Remote signing through the BSrE Esign Client Service (v1), which Indonesian governments use: the official's
-key stays with BSrE, the agency's own connector takes the PDF and returns it signed.
+"""Remote signing through the BSrE Esign Client Service, which Indonesian governments use: the official's key
+stays with BSrE, the agency's own connector takes the PDF and returns it signed. The v1 contract is spoken by
+:mod:`.bsre_v1`, v2 (one-time codes, seals) by :mod:`.bsre_v2`; what they share by :mod:`.bsre_http`.
 
-The contract, as this client speaks it:
+The real service cannot be reached from here: the tests run these clients against a test double
+(tests/support/signing_bsre_double.py). Whether the box's coordinates mean a corner plus a size (as here) is to
+be checked against the agency's connector before production use.
 
-* ``GET  {url}/api/user/status/{nik}`` -> JSON ``{"status_code", "message", "status"}``; only ``ISSUE`` may sign.
-* ``POST {url}/api/sign/pdf``, multipart: ``file`` (the PDF), ``nik``, ``passphrase``, ``tampilan``
-  (``visible``/``invisible``), ``image`` (``false``: no signature image) with ``linkQR`` (the QR code's
-  content), ``page`` (1-based), ``xAxis``/``yAxis`` (the box's lower left corner, points from the page's
-  lower left) and ``width``/``height`` (points), ``reason``, ``location``; the answer is the signed PDF, or
-  JSON ``{"error", "status_code"}`` (2031 wrong passphrase, 2011 signer not registered, ...).
-* HTTP basic auth to the connector.
-
-The real service cannot be reached from here: the tests run this client against a test double
-(tests/signing_bsre_double.py). Whether xAxis/yAxis/width/height mean a corner plus a size (as here) is to be
-checked against the agency's connector before production use.
+A person signs with the credential given in the signing request (:class:`~naskah.sign.credentials.Credential`:
+the passphrase, or with v2 a one-time code): it is checked to be there before any call, sent in that one
+request body, and never reaches a log, an error message or a file (a service error text that echoed it is
+masked). A wrong one is :class:`~naskah.sign.errors.CredentialRefused` with BSrE's code.
 
 What comes back is checked before it is accepted: it must be our letter with one signature added (an
 incremental update), intact, valid and, when the profile has trust roots, trusted with hard-fail revocation
 checking. Levels above what the service delivers are added here (B-LT: DSS with OCSP/CRLs; B-LTA: a document
 timestamp); a signature without the timestamp B-T needs is refused.
-
-The passphrase is read from the environment only for the request body; it never reaches a log, an error
-message or a file (a service error text that echoed it would be masked).
 """
 from __future__ import annotations
 
@@ -29,135 +22,93 @@ import io
 import logging
 
 from ...errors import SigningError
-from ...http import new_session, scrub
 from ...secrets import read_secret
 from ...validation.levels import level_rank
 from ..appearance import place_stamp
+from ..credentials import Credential
+from ..errors import CredentialMissing, CredentialRefused
 from ..pades import explain, require_level, timestamper, validation_context
 from ..profile import BsreKey, SigningProfile
+from .bsre_http import ERROR_CODES, mask_nik  # noqa: F401 - re-exported: the client's public names
+from .bsre_v1 import BsreClient
+from .bsre_v2 import BsreV2Client
 
 log = logging.getLogger("naskah.sign.bsre")
 
-#: What the service's status codes mean, in the words of this client.
-ERROR_CODES = {
-    2011: "the signer is not registered with BSrE",
-    2031: "wrong passphrase",
-}
 
-
-def mask_nik(nik: str) -> str:
-    """A NIK in messages: region code and the last digits, the birth date hidden (it is personal data)."""
-    return nik[:6] + "*" * (len(nik) - 10) + nik[-4:] if len(nik) > 10 else "*" * len(nik)
-
-
-class BsreClient:
-    """HTTP client of one connector (requests, a timeout on every call, retries only for the status query)."""
-
-    def __init__(self, url: str, *, username: str | None = None, password: str | None = None, timeout: float = 60):
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-        # the status query is safe to repeat; a signing request is never repeated behind the caller's back.
-        # trust_env: the agency's connector may be reached through the proxy the environment names.
-        self.session = new_session(timeout=timeout, retries=2, backoff=0.2, retry_statuses=(502, 503, 504),
-                                   retry_methods={"GET"}, auth=(username, password or "") if username else None,
-                                   trust_env=True)
-
-    def user_status(self, nik: str) -> str:
-        """The certificate status of ``nik`` (``ISSUE``, ``EXPIRED``, ``REVOKE``, ...)."""
-        response = self._call("GET", f"/api/user/status/{nik}", nik=nik)
-        body = self._json(response)
-        status = body.get("status") if isinstance(body, dict) else None
-        if response.status_code != 200 or not status:
-            raise SigningError(f"BSrE has no certificate status for NIK {mask_nik(nik)}: "
-                               f"{self._problem(response, body)}")
-        return str(status)
-
-    def sign_pdf(self, pdf: bytes, *, nik: str, passphrase: str, page: int, box: tuple[float, float, float, float],
-                 link_qr: str | None, reason: str | None = None, location: str | None = None) -> bytes:
-        """Send ``pdf`` to be signed with a visible QR stamp in ``box`` (x1, y1, x2, y2) on ``page`` (0-based)."""
-        x1, y1, x2, y2 = box
-        form = {"nik": nik, "passphrase": passphrase, "tampilan": "visible", "image": "false",
-                "page": str(page + 1), "xAxis": _number(x1), "yAxis": _number(y1),
-                "width": _number(x2 - x1), "height": _number(y2 - y1)}
-        if link_qr:
-            form["linkQR"] = link_qr
-        if reason:
-            form["reason"] = reason
-        if location:
-            form["location"] = location
-        response = self._call("POST", "/api/sign/pdf", nik=nik, secret=passphrase, data=form,
-                              files={"file": ("naskah.pdf", pdf, "application/pdf")})
-        if response.status_code == 200 and response.content.startswith(b"%PDF-"):
-            return response.content
-        body = self._json(response)
-        raise SigningError(f"the BSrE service did not sign for NIK {mask_nik(nik)}: "
-                           f"{self._problem(response, body, secret=passphrase)}")
-
-    def _call(self, method: str, path: str, *, nik: str, secret: str | None = None, **kwargs):
-        import requests
-
-        url = self.url + path
-        try:
-            return self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            # requests' messages hold the URL, never the form body; mask the NIK and any echo of the secret
-            text = scrub(str(exc).replace(nik, mask_nik(nik)), [secret])
-            raise SigningError(f"the BSrE service at {self.url} cannot be reached: {type(exc).__name__}: "
-                               f"{text}") from None
-
-    @staticmethod
-    def _json(response):
-        try:
-            return response.json()
-        except ValueError:
-            return None
-
-    def _problem(self, response, body, secret: str | None = None) -> str:
-        if response.status_code == 401:
-            return (f"HTTP 401: the connector refused its basic-auth credentials "
-                    f"(user {self.session.auth[0] if self.session.auth else 'none given'})")
-        if isinstance(body, dict):
-            code = body.get("status_code")
-            meaning = ERROR_CODES.get(code) if isinstance(code, int) else None
-            said = scrub(body.get("error") or body.get("message") or "", [secret], limit=200)
-            parts = [meaning, f"service says {said!r}" if said else None, f"status_code {code}"]
-            return ", ".join(part for part in parts if part) + f" (HTTP {response.status_code})"
-        kind = response.headers.get("Content-Type", "unknown content")
-        return f"HTTP {response.status_code} with {kind}, neither a PDF nor a JSON error"
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
-
-
-def sign_remote(pdf: bytes, profile: SigningProfile, *, verification_url: str | None, location: str | None,
-                reason: str | None, field_name: str) -> bytes:
-    """Have the BSrE service sign ``pdf``, check what it returns and raise it to the profile's level."""
+def sign_remote(pdf: bytes, profile: SigningProfile, *, credential: Credential | None = None,
+                verification_url: str | None, location: str | None, reason: str | None, field_name: str) -> bytes:
+    """Have the BSrE service sign ``pdf`` with ``credential``, check what it returns and raise it to the
+    profile's level."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     key = profile.key
     assert isinstance(key, BsreKey)
-    passphrase = read_secret(key.passphrase_env, "signer's BSrE passphrase", SigningError, allow_empty=True)
+    secret, value = _secret(key, credential)
     password = read_secret(key.password_env, "connector's password", SigningError,
                            allow_empty=True) if key.password_env else None
-    client = BsreClient(key.url, username=key.username, password=password, timeout=key.timeout)
-    status = client.user_status(key.nik)
-    if status != "ISSUE":
-        raise SigningError(f"the BSrE certificate of NIK {mask_nik(key.nik)} has status {status}: "
-                           f"only a certificate with status ISSUE may sign")
+    connection = dict(username=key.username, password=password, timeout=key.timeout,
+                      secrets=[value, *(credential.values if credential else [])])
+    if key.api == "v1":
+        client = BsreClient(key.url, **connection)
+        status = client.user_status(key.nik)
+        if status != "ISSUE":
+            raise SigningError(f"the BSrE certificate of NIK {mask_nik(key.nik)} has status {status}: "
+                               f"only a certificate with status ISSUE may sign")
+    else:
+        client = BsreV2Client(key.url, **connection)
     try:
         place = place_stamp(pdf, profile.stamp)
         before = {sig.field_name for sig in PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures}
     except Exception as exc:
         raise SigningError(f"the PDF to sign cannot be read: {type(exc).__name__}: {exc}") from None
-    signed = client.sign_pdf(pdf, nik=key.nik, passphrase=passphrase, page=place.page, box=place.box,
-                             link_qr=verification_url if profile.stamp.qr else None, reason=reason,
-                             location=location)
-    del passphrase
+    where = dict(page=place.page, box=place.box, link_qr=verification_url if profile.stamp.qr else None,
+                 reason=reason, location=location)
+    try:
+        if key.kind == "seal":
+            signed = client.seal_pdf(pdf, subscriber_id=key.subscriber_id, totp=value, **where)
+        elif key.api == "v1":
+            signed = client.sign_pdf(pdf, nik=key.nik, passphrase=value, **where)
+        else:
+            signed = client.sign_pdf(pdf, nik=key.nik, **{secret: value}, **where)
+    except CredentialRefused as refused:
+        if secret == "seed":  # not the signer's credential: the installation's seed is wrong
+            raise SigningError(f"{refused} (the one-time code made from the seed in {key.totp_seed_env})") from None
+        raise
+    finally:
+        del value, connection
     new_field = _check_returned(pdf, signed, before, profile)
     out = _extend(signed, new_field, profile)
     require_level(out, new_field, profile.level)
     return out
+
+
+def _secret(key: BsreKey, credential: Credential | None) -> tuple[str, str]:
+    """What to send, ``("passphrase" | "totp" | "seed", value)``; :class:`CredentialMissing` when not given."""
+    passphrase = credential.passphrase if credential else None
+    totp = credential.totp if credential else None
+    if key.kind == "seal":
+        if totp:
+            return "totp", totp
+        if key.totp_seed_env:
+            import pyotp
+
+            seed = read_secret(key.totp_seed_env, "seal's TOTP seed", SigningError)
+            try:
+                return "seed", pyotp.TOTP(seed.replace(" ", "").upper()).now()
+            except Exception:  # binascii.Error for a seed that is not base32; the seed stays out of the message
+                raise SigningError(f"the TOTP seed in {key.totp_seed_env} is not a base32 seed") from None
+        raise CredentialMissing(f"the BSrE seal {key.subscriber_id} needs a one-time code (TOTP): give it at "
+                                f"signing, or configure totp_seed_env in the signing profile")
+    who = f"the BSrE signer NIK {mask_nik(key.nik)}"
+    if passphrase:
+        return "passphrase", passphrase
+    if key.api == "v1":
+        raise CredentialMissing(f"{who} signs with their passphrase, given at signing (BSrE API v1 takes no "
+                                f"one-time code{'' if not totp else ': use api: v2 for one'})")
+    if totp:
+        return "totp", totp
+    raise CredentialMissing(f"{who} signs with their passphrase or a one-time code (TOTP), given at signing")
 
 
 def _check_returned(pdf: bytes, signed: bytes, before: set[str], profile: SigningProfile) -> str:

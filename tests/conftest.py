@@ -1,22 +1,29 @@
 """Shared fixtures: a private naskah installation per test session (its own data folder, demo key and
-store), the sample payloads, and the independent checkers (poppler's pdftotext and pdfsig)."""
+store), the sample payloads, and a real PostgreSQL beside SQLite for the SQL the outbox, the numbering
+register and the lifecycle share.
+
+The helpers that are not tests live in tests/support, put on ``sys.path`` here so that they import by plain
+name (``from checks import pdfsig``); the fixture plugins among them are named in ``pytest_plugins``. Tests are
+in tests/unit (one module per package module) and tests/scenarios (end to end); pytest imports each test module
+by its file name, so no two test files may share one."""
 from __future__ import annotations
 
-import copy
-import json
 import shutil
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from naskah.config import SOURCE_ROOT, load_settings
-from naskah.pipeline import Naskah
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
-# the signing tests' fixtures: PDF/A letters, the certomancer test PKI served on 127.0.0.1
-pytest_plugins = ("pki_fixtures",)
+from naskah.config import load_settings  # noqa: E402
+from naskah.pipeline import Naskah  # noqa: E402
 
-EXAMPLES = SOURCE_ROOT / "mappings" / "examples" / "host-eoffice"
+from samples import load_sample  # noqa: E402
+
+# the signing tests' fixtures (PDF/A letters, the certomancer test PKI served on 127.0.0.1, demo-signed
+# letters) and the delivery tests' (the host DMS on 127.0.0.1)
+pytest_plugins = ("pki_fixtures", "dms_support")
 
 
 def pytest_sessionstart(session):
@@ -46,30 +53,22 @@ def naskah(settings) -> Naskah:
 @pytest.fixture
 def sample():
     """A fresh copy of a sample payload by name, e.g. sample("surat-tugas-tim")."""
-    def load(name: str) -> dict:
-        return copy.deepcopy(json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8")))
-    return load
+    return load_sample
 
 
-def pdftotext(pdf: Path | bytes, layout: bool = False) -> str:
-    """The letter's text as poppler reads it: in reading order (table cells one by one), or with
-    ``layout`` as it stands on the page."""
-    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else [])
-    if isinstance(pdf, bytes):
-        return subprocess.run(args + ["-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    return subprocess.run(args + [str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for the whole session; each test takes a fresh database."""
+    from dms_postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
 
 
-def pdftotext_pages(pdf: Path, layout: bool = False) -> list[str]:
-    return pdftotext(pdf, layout).split("\f")[:-1]
-
-
-def flat(text: str) -> str:
-    """Runs of white space as one space, so that a phrase wrapped over lines still matches."""
-    return " ".join(text.split())
-
-
-def pdfsig(pdf: Path) -> str:
-    """pdfsig's report; it exits 0 even for a broken signature, so callers read the text."""
-    result = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True)
-    return result.stdout + result.stderr
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request, tmp_path) -> str:
+    """Where a test keeps its state: a SQLite file, and the same code on a fresh database of a real PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state" / "naskah.sqlite")
+    return request.getfixturevalue("postgres").new_database()

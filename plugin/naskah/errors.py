@@ -49,7 +49,12 @@ class StoreConflictError(NaskahError):
 
 
 class FlowError(NaskahError):
-    """A step of the signature flow was refused (a letter sealed in one call, a changed text, no number)."""
+    """A step of the signature flow was refused (a letter sealed in one call, a changed text, no number);
+    ``code`` names the refusal for hosts (``text_changed``, ``number_required``, ...)."""
+
+    def __init__(self, message: str, code: str = "flow_refused"):
+        self.code = code
+        super().__init__(message)
 
 
 class SignedInPerson(FlowError):
@@ -60,4 +65,5 @@ class SignedInPerson(FlowError):
         super().__init__(
             f"a {letter_kind} letter (mapping {mapping}) is signed by its official in person: draft it "
             f"(naskah draft / POST /api/v1/drafts) and let the official sign it with their own credential "
-            f"(naskah sign / POST /api/v1/drafts/ID/sign); one-call issuing is for sealed letters and the demo key")
+            f"(naskah sign / POST /api/v1/drafts/ID/sign); one-call issuing is for sealed letters and the demo key",
+            "signed_in_person")

@@ -122,13 +122,14 @@ class SignatureFlow:
         """The official signs: the letter is dated today (WIB) and numbered, rendered again, compared with the
         reviewed draft, signed with ``credential`` and stored; then delivered. A failure anywhere before the
         store leaves the draft awaiting its signature and consumes no number."""
-        draft = self.lifecycle.get(draft_id)
-        require(draft, SIGN)
-        mapping = self.naskah.mappings[draft.mapping]
-        profile = self.naskah.signing_profile(mapping)
-        signed_on = today_in_wib()
-        preview = self.preview(draft)
+        require(self.lifecycle.get(draft_id), SIGN)  # refused before any work when it cannot be signed now
         with self.db.transaction():  # the number, the stored letter's record and the signed state: together
+            draft = self.lifecycle.hold(draft_id)  # a second signing of the same draft waits, then is refused
+            require(draft, SIGN)
+            mapping = self.naskah.mappings[draft.mapping]
+            profile = self.naskah.signing_profile(mapping)
+            signed_on = today_in_wib()
+            preview = self.preview(draft)
             with self._number(draft, mapping, signed_on, nomor) as number:
                 prepared = self.naskah.prepare(draft.payload, draft.mapping, final=FinalFacts(number, signed_on))
                 unsigned = self.naskah.render_final(prepared, profile)
@@ -192,7 +193,8 @@ class SignatureFlow:
     def _prepare_draft(self, payload: dict, mapping: str | None, source: str | None) -> PreparedLetter:
         chosen = self.naskah.route(payload, mapping, source)
         if chosen.flow.kind == SEAL:
-            raise FlowError(SEALED_NOT_DRAFTED.format(letter_kind=chosen.letter, mapping=chosen.name))
+            raise FlowError(SEALED_NOT_DRAFTED.format(letter_kind=chosen.letter, mapping=chosen.name),
+                            "sealed_letter")
         # until signing the letter shows the host's number if it gave one, else a blank to be filled
         nomor = None if _payload_number(self.naskah, chosen, payload) else DRAFT_NOMOR
         return self.naskah.prepare(payload, chosen.name, source, final=FinalFacts(nomor, today_in_wib()))
@@ -227,7 +229,7 @@ class SignatureFlow:
             with self.register.assign(mapping.numbering.numbering, fields) as number:
                 yield number
         else:
-            raise FlowError(NO_NUMBER.format(mapping=mapping.name))
+            raise FlowError(NO_NUMBER.format(mapping=mapping.name), "number_required")
 
     def _check_reviewed_text(self, draft: Draft, preview: Preview, unsigned: bytes, prepared: PreparedLetter,
                              footer: str) -> None:
@@ -237,18 +239,19 @@ class SignatureFlow:
         final = _comparable(pdf_text(unsigned), [prepared.context.get("nomor")], [prepared.letter.tanggal],
                             [DRAFT_FOOTER, footer])
         if reviewed != final:
-            raise FlowError(TEXT_CHANGED.format(version=draft.version, difference=_first_difference(reviewed, final)))
+            raise FlowError(TEXT_CHANGED.format(version=draft.version, difference=_first_difference(reviewed, final)),
+                            "text_changed")
 
     def _signed_draft(self, letter_id: str) -> Draft:
         draft = self.lifecycle.by_letter(letter_id)
         if draft is None:
-            raise FlowError(NOT_SIGNED_LETTER.format(letter_id=letter_id))
+            raise FlowError(NOT_SIGNED_LETTER.format(letter_id=letter_id), "not_in_flow")
         return draft
 
     def _check_correctable(self, letter_id: str) -> None:
         draft = self._signed_draft(letter_id)
         if draft.state != "signed":
-            raise FlowError(LETTER_CLOSED.format(letter_id=letter_id, state=draft.state))
+            raise FlowError(LETTER_CLOSED.format(letter_id=letter_id, state=draft.state), "letter_closed")
 
 
 def _beside(location: str, name: str) -> str:

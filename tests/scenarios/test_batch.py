@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 
-from conftest import EXAMPLES, pdfsig
+from checks import pdfsig
+from samples import EXAMPLES
 
 
 def _team_payload(number: int) -> dict:

@@ -1,43 +1,21 @@
 """Delivery through the outbox with the generic REST connector, against the tests' own host DMS on
-127.0.0.1 (tests/dms_host.py): a real HTTP server that can be down, fail, answer slowly or refuse.
+127.0.0.1 (tests/support/dms_host.py): a real HTTP server that can be down, fail, answer slowly or refuse.
 
-Every fault ends with exactly one copy in the DMS and nothing lost."""
+Every fault ends with exactly one copy in the DMS and nothing lost. The outbox alone is tested in
+tests/unit/test_outbox.py, the connector alone in tests/unit/test_deliver.py."""
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
-import sys
-import threading
-import time
 
-import pytest
-
-from dms_host import HostDms, tls_for_localhost
-from dms_postgres import PostgresServer
-from dms_support import (TOKEN_ENV, config_for, generic_options, letter_payload, naskah_command,
+from dms_host import HostDms
+from dms_support import (TOKEN, TOKEN_ENV, config_for, generic_options, letter_payload, naskah_command,
                          naskah_env, naskah_for, run_naskah, write_config)
-from naskah.config import load_settings
-from naskah.deliver import Delivery, DmsDocument, Outbox, connector_for, idempotency_key
-from naskah.errors import ConfigError
+from naskah.deliver import Outbox, idempotency_key
 from naskah.pipeline import Naskah
 from naskah.ports import free_loopback_port
-
-TOKEN = "host-dms-secret-token"
-
-
-@pytest.fixture
-def host():
-    dms = HostDms(token=TOKEN).start()
-    yield dms
-    dms.stop()
-
-
-@pytest.fixture
-def token_env(monkeypatch):
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
 
 
 # ------------------------------------------------------------------------------------------- the happy path
@@ -252,194 +230,7 @@ def test_without_find_an_unknown_upload_is_not_repeated(host, token_env, data_di
     assert host.uploads_tried() == 1
 
 
-# ------------------------------------------------------------------------------------------- the outbox itself
-
-def _document(number: int, tmp_path) -> tuple[DmsDocument, object]:
-    pdf = tmp_path / f"letter-{number}.pdf"
-    pdf.write_bytes(b"%%PDF-1.7 letter %d" % number)
-    sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
-    document = DmsDocument(letter_id=f"L{number}", idempotency_key=idempotency_key("WF", f"L{number}"),
-                           workflow_id="WF", sha256=sha, filename=f"L{number}.pdf", document_type="Surat Tugas",
-                           label=f"Letter {number}", metadata={"nomor_surat": str(number)})
-    return document, pdf
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def outbox_location(request, tmp_path):
-    """The outbox in SQLite, and the same code on a real PostgreSQL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "outbox.sqlite")
-    return request.getfixturevalue("postgres").new_database()
-
-
-def test_a_claim_is_exclusive_until_its_lease_expires(outbox_location, tmp_path):
-    outbox = Outbox(outbox_location)
-    document, pdf = _document(1, tmp_path)
-    outbox.record(document, "arsip", pdf)
-    outbox.record(document, "arsip", pdf)  # recording again changes nothing
-    assert len(outbox.entries()) == 1
-
-    first = outbox.claim(document.idempotency_key, "arsip", "owner-a", lease_seconds=1)
-    assert first is not None and first.state == "delivering" and first.attempts == 1
-    assert outbox.claim(document.idempotency_key, "arsip", "owner-b", lease_seconds=1) is None
-    time.sleep(1.1)
-    taken = outbox.claim(document.idempotency_key, "arsip", "owner-b", lease_seconds=60)
-    assert taken is not None and taken.lease_owner == "owner-b" and taken.attempts == 2
-    assert not outbox.renew(first, "owner-a", 60)  # the first owner lost it and must stop
-    late = outbox.delivered(first, "owner-a", "X", None)  # and cannot finish it either
-    assert late.state == "delivering" and late.lease_owner == "owner-b"
-    done = outbox.delivered(taken, "owner-b", "DOC-9", "http://dms/9")
-    assert (done.state, done.dms_id, done.lease_owner) == ("delivered", "DOC-9", None)
-    assert outbox.claim(document.idempotency_key, "arsip", "owner-c", lease_seconds=60, include_failed=True) is None
-
-
-def test_the_claim_of_a_dead_process_is_taken_over_at_once(outbox_location, tmp_path):
-    from naskah.deliver.outbox import new_owner
-
-    outbox = Outbox(outbox_location)
-    document, pdf = _document(1, tmp_path)
-    outbox.record(document, "arsip", pdf)
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    mine = new_owner()
-    host, space, _pid, _ = mine.rsplit(":", 3)
-    dead = f"{host}:{space}:{child.stdout.strip()}:0000"
-    alive = f"{host}:{space}:{os.getppid()}:0000"  # a process that still runs
-    assert outbox.claim(document.idempotency_key, "arsip", alive, lease_seconds=600)
-    assert outbox.claim(document.idempotency_key, "arsip", mine, lease_seconds=600) is None
-    other, _ = _document(2, tmp_path)
-    outbox.record(other, "arsip", pdf)
-    assert outbox.claim(other.idempotency_key, "arsip", dead, lease_seconds=600)
-    taken = outbox.claim(other.idempotency_key, "arsip", mine, lease_seconds=600)
-    assert taken is not None and taken.lease_owner == mine and taken.attempts == 2
-    assert [key for key, _ in outbox.candidates("arsip", due_only=False, include_failed=True)] == []
-
-
-def test_a_lease_shorter_than_one_request_is_refused():
-    with pytest.raises(ConfigError, match=r"lease_seconds \(30\) must be longer than one request can take"):
-        load_settings(None, dms=generic_options("http://127.0.0.1:9/api", lease_seconds=30, read_timeout=60))
-
-
-def test_many_threads_claiming_at_once_get_each_entry_once(outbox_location, tmp_path):
-    outbox = Outbox(outbox_location)
-    keys = []
-    for number in range(20):
-        document, pdf = _document(number, tmp_path)
-        outbox.record(document, "arsip", pdf)
-        keys.append(document.idempotency_key)
-    won: list[tuple[str, str]] = []
-    lock = threading.Lock()
-
-    def worker(name):
-        for key in keys:
-            if Outbox(outbox_location).claim(key, "arsip", name, lease_seconds=60):
-                with lock:
-                    won.append((key, name))
-
-    threads = [threading.Thread(target=worker, args=(f"w{index}",)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(key for key, _ in won) == sorted(keys)
-
-
-def test_two_processes_delivering_an_outbox_on_postgresql(postgres, tmp_path, data_dir):
-    """Several naskah instances sharing one outbox in PostgreSQL: each letter is uploaded once."""
-    location = postgres.new_database()
-    outbox = Outbox(location)
-    documents = []
-    for number in range(8):
-        document, pdf = _document(number, tmp_path)
-        outbox.record(document, "arsip", pdf)
-        documents.append(document)
-    host = HostDms(token=TOKEN)
-    host.upload_delay = 0.2
-    host.start()
-    try:
-        config = write_config(tmp_path / "naskah.toml", data_dir=str(data_dir), store_dir=str(tmp_path / "store"),
-                              outbox=location, dms=generic_options(host.url))
-        runs = [subprocess.Popen(naskah_command("--config", str(config), "outbox", "retry"), env=naskah_env(TOKEN),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        outputs = [run.communicate(timeout=120) for run in runs]
-        assert all(run.returncode == 0 for run in runs), outputs
-        assert sum(out.count("delivered ") for out, _ in outputs) == 8
-        assert host.uploads_tried() == 8
-        assert sorted(copy.sha256 for copy in host.copies()) == sorted(doc.sha256 for doc in documents)
-        assert {entry.state for entry in outbox.entries()} == {"delivered"}
-        listing = run_naskah("--config", str(config), "outbox", "list", token=None)
-        assert listing.stdout.count(" delivered ") == 8
-        assert "postgresql://naskah@127.0.0.1" in listing.stderr
-    finally:
-        host.stop()
-
-
-def test_the_outbox_sql_is_plain_enough_for_postgresql():
-    """The statements avoid SQLite-only syntax, so the same code runs on PostgreSQL (psycopg, %s markers)."""
-    import inspect
-
-    from naskah.deliver import outbox as module
-
-    source = inspect.getsource(module).replace(module.__doc__, "").upper()
-    for sqlite_only in ("AUTOINCREMENT", "INSERT OR ", "DATETIME(", "STRFTIME(", "JULIANDAY(", "REPLACE INTO",
-                        "ROWID"):
-        assert sqlite_only not in source
-
-
-def test_a_pdf_changed_after_it_was_recorded_is_not_delivered(host, token_env, tmp_path):
-    outbox = Outbox(tmp_path / "outbox.sqlite")
-    document, pdf = _document(1, tmp_path)
-    outbox.record(document, "arsip", pdf)
-    pdf.write_bytes(b"%PDF-1.7 something else")
-    from naskah.deliver.options import GenericRestOptions
-
-    delivery = Delivery(connector_for(GenericRestOptions(**generic_options(host.url))), outbox)
-    result = delivery.deliver(document.idempotency_key)
-    assert result.entry.state == "failed" and "SHA-256 differs" in result.entry.last_error
-    assert host.received == []
-
-
-def test_secrets_are_refused_in_configuration_files(tmp_path):
-    config = write_config(tmp_path / "bad.toml", dms=generic_options("http://127.0.0.1:9/api", token="s3cr3t-value"))
-    with pytest.raises(ConfigError) as error:
-        load_settings(config)
-    assert "dms.generic_rest.token: Extra inputs are not permitted" in str(error.value)
-    assert "s3cr3t-value" not in str(error.value)
-    with pytest.raises(ConfigError, match="must not contain credentials"):
-        load_settings(None, dms=generic_options("http://user:pw@127.0.0.1:9/api"))
-    with pytest.raises(ConfigError, match="name of an environment variable"):
-        load_settings(None, dms=generic_options("http://127.0.0.1:9/api", auth={"kind": "bearer",
-                                                                               "token_env": "abc def"}))
-
-
-def test_tls_is_verified_against_the_configured_ca_bundle(token_env, tmp_path):
-    context, ca_file = tls_for_localhost(tmp_path)
-    host = HostDms(token=TOKEN, tls=context).start()
-    try:
-        from naskah.deliver.options import GenericRestOptions
-
-        outbox = Outbox(tmp_path / "outbox.sqlite")
-        document, pdf = _document(1, tmp_path)
-        outbox.record(document, "arsip", pdf)
-        untrusted = Delivery(connector_for(GenericRestOptions(**generic_options(host.url))), outbox)
-        result = untrusted.deliver(document.idempotency_key)
-        assert result.entry.state == "failed" and "TLS verification failed" in result.entry.last_error
-        assert host.copies() == []
-
-        trusted = Delivery(connector_for(GenericRestOptions(**generic_options(host.url, ca_bundle=str(ca_file)))),
-                           outbox)
-        result = trusted.deliver(document.idempotency_key, include_failed=True)
-        assert result.entry.state == "delivered", result.entry.last_error
-        assert [copy.sha256 for copy in host.copies()] == [document.sha256]
-    finally:
-        host.stop()
-
+# ------------------------------------------------------------------------------------------- letters the outbox missed
 
 def test_letters_the_outbox_never_got_are_listed_and_delivered_when_issued_again(host, data_dir, tmp_path):
     payload = tmp_path / "letter.json"

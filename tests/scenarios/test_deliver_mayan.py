@@ -1,5 +1,5 @@
 """Delivery to a real Mayan EDMS 4.x (``mayan-edms`` from PyPI, started by these tests on 127.0.0.1, see
-tests/dms_mayan.py), directly or through a proxy that injects faults (tests/dms_proxy.py).
+tests/support/dms_mayan.py), directly or through a proxy that injects faults (tests/support/dms_proxy.py).
 
 Each fault ends with exactly one copy of the letter in Mayan (counted over every document's files, not
 through Mayan's search) and nothing lost."""
@@ -20,7 +20,8 @@ from dms_support import (TOKEN_ENV, config_for, letter_payload, naskah_command, 
 from naskah.deliver import Outbox, idempotency_key
 from naskah.ports import free_loopback_port
 
-#: A different range of letter numbers from tests/test_deliver.py, so that no two letters are the same.
+#: A different range of letter numbers from tests/scenarios/test_deliver_generic_rest.py, so that no two letters
+#: are the same.
 BASE = 500
 
 

@@ -11,7 +11,7 @@ import pytest
 from naskah.errors import PayloadError
 from naskah.store import LocalStore
 
-from conftest import flat, pdftotext
+from checks import flat, pdftotext
 
 
 def test_xml_special_characters_print_as_written(naskah, sample):

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from naskah.formatting import nip as grouped_nip
 from naskah.formatting import tanggal
 
-from conftest import flat, pdfsig, pdftotext, pdftotext_pages
+from checks import flat, pdfsig, pdftotext, pdftotext_pages
 
 SAMPLES = ["permohonan-pelibatan-lintas-unit", "permohonan-pelibatan-lintas-instansi", "jawaban-pelibatan-disetujui",
            "jawaban-pelibatan-ditolak", "pengajuan-sukarela-lintas-unit", "penolakan-pengajuan-sukarela"]
@@ -23,7 +23,7 @@ def issued(tmp_path_factory, data_dir):
     from naskah.convert import LibreOfficePool
     from naskah.pipeline import Naskah
 
-    from conftest import EXAMPLES
+    from samples import EXAMPLES
 
     settings = load_settings(None, data_dir=data_dir, store_dir=tmp_path_factory.mktemp("store"))
     with LibreOfficePool(data_dir=data_dir, size=2) as pool:

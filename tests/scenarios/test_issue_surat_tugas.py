@@ -15,7 +15,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko.keys import load_cert_from_pemder
 
-from conftest import EXAMPLES, flat, pdfsig, pdftotext_pages
+from checks import flat, pdfsig, pdftotext_pages
+from samples import EXAMPLES
 
 BASE_URL = "https://naskah.example.go.id/v"
 

@@ -6,7 +6,7 @@ import pytest
 
 from naskah.formatting import nip as grouped_nip
 
-from conftest import flat, pdftotext_pages
+from checks import flat, pdftotext_pages
 
 
 def _nip(index: int, sex: int = 1) -> str:

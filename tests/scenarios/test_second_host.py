@@ -14,9 +14,9 @@ from naskah.config import SOURCE_ROOT, load_settings
 from naskah.errors import PayloadError
 from naskah.pipeline import Naskah
 
-from conftest import EXAMPLES, flat, pdftotext
+from checks import flat, pdftotext
+from samples import EXAMPLES, KOTAKU
 
-KOTAKU = Path(__file__).parent / "hosts" / "kotaku"
 PAIRS = [("surat-tugas-tim.json", "surat-tugas-tim.json"),
          ("jawaban-pelibatan-ditolak.json", "jawaban-pelibatan-ditolak.json")]
 

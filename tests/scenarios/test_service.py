@@ -19,7 +19,8 @@ import time
 import pytest
 import requests
 
-from conftest import EXAMPLES, flat, pdfsig, pdftotext
+from checks import flat, pdfsig, pdftotext
+from samples import EXAMPLES
 from service_support import HOST, ServiceProcess, hmac_headers
 
 SAMPLES = sorted(path.stem for path in EXAMPLES.glob("*.json"))
@@ -321,7 +322,12 @@ def test_health_readiness_and_openapi(service):
     schema = requests.get(service.url("/openapi.json"), timeout=10).json()
     assert set(schema["paths"]) == {"/api/v1/letters", "/api/v1/jobs/{job_id}", "/api/v1/letters/{letter_id}",
                                     "/api/v1/letters/{letter_id}/pdf", "/api/v1/previews", "/api/v1/verify",
-                                    "/health", "/ready", "/v/{letter_id}"}
+                                    "/health", "/ready", "/v/{letter_id}", "/api/v1/drafts",
+                                    "/api/v1/drafts/{draft_id}", "/api/v1/drafts/{draft_id}/preview.pdf",
+                                    "/api/v1/drafts/{draft_id}/preview.png", "/api/v1/drafts/{draft_id}/paraf",
+                                    "/api/v1/drafts/{draft_id}/return", "/api/v1/drafts/{draft_id}/payload",
+                                    "/api/v1/drafts/{draft_id}/withdraw", "/api/v1/drafts/{draft_id}/sign",
+                                    "/api/v1/letters/{letter_id}/revoke"}
     assert schema["paths"]["/api/v1/letters"]["post"]["security"] == [{"token": []}, {"hmac": []}]
     assert "ErrorResponse" in schema["components"]["schemas"]
     assert "HTTPValidationError" not in json.dumps(schema)  # errors have one shape, 422 included

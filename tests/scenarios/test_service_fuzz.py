@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES
+from samples import EXAMPLES
 from service_support import ServiceProcess
 
 

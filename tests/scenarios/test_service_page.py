@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import EXAMPLES
+from samples import EXAMPLES
 from service_support import ServiceProcess
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

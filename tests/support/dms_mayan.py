@@ -4,10 +4,10 @@ Mayan pins its own versions of Django, requests, pypdf and more, so it lives in 
 ``.venv-mayan`` beside ``.venv`` (``sh .ci/bootstrap test`` makes it; so does the first test session that
 needs it). ``common_initial_setup`` migrates a database once into a template (``.venv-mayan/naskah-template``,
 about a minute); each test session copies the template after deleting the ``config.yml`` files it wrote
-(they pin absolute paths) and starts gunicorn on it with ``tests/dms_mayan_settings.py`` (tasks run
+(they pin absolute paths) and starts gunicorn on it with ``tests/support/dms_mayan_settings.py`` (tasks run
 eagerly). OCR, parsing and file-metadata extraction are switched off: the letters need none of them.
 
-Run as a script to prepare the venv and the template ahead of time: ``python tests/dms_mayan.py prepare``.
+Run as a script to prepare the venv and the template ahead of time: ``python tests/support/dms_mayan.py prepare``.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from naskah.ports import free_loopback_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: tests/support/ is two folders down
 TESTS = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("NASKAH_TEST_MAYAN_VENV") or ROOT / ".venv-mayan")
 MAYAN_VERSION = "4.12.2"
@@ -185,5 +185,5 @@ class MayanServer:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["prepare"]:
-        sys.exit("usage: python tests/dms_mayan.py prepare")
+        sys.exit("usage: python tests/support/dms_mayan.py prepare")
     print(f"Mayan EDMS template ready: {ensure_template()}")

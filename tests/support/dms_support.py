@@ -1,23 +1,43 @@
-"""Helpers shared by the delivery tests: distinct letters, configuration files, the naskah command."""
+"""Helpers shared by the delivery tests: distinct letters, outbox documents, configuration files, the naskah
+command; and their fixtures (a pytest plugin, named in tests/conftest.py's ``pytest_plugins``): ``host``, the
+tests' own host DMS on 127.0.0.1 (dms_host.py), and ``token_env``, its token in the environment."""
 from __future__ import annotations
 
-import copy
+import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import EXAMPLES
+import pytest
+
+from dms_host import HostDms
 from naskah.config import load_settings
+from naskah.deliver import DmsDocument, idempotency_key
 from naskah.pipeline import Naskah
+from samples import load_sample
 
 TOKEN_ENV = "NASKAH_TEST_DMS_TOKEN"
+#: the token the host DMS accepts
+TOKEN = "host-dms-secret-token"
+
+
+@pytest.fixture
+def host():
+    dms = HostDms(token=TOKEN).start()
+    yield dms
+    dms.stop()
+
+
+@pytest.fixture
+def token_env(monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
 
 
 def letter_payload(number: int, kind: str = "surat-tugas-tim") -> dict:
     """The sample payload as a letter of its own: its own workflow id and number."""
-    payload = copy.deepcopy(json.loads((EXAMPLES / f"{kind}.json").read_text(encoding="utf-8")))
+    payload = load_sample(kind)
     payload["workflow"]["id"] = f"WF-TEST-{number:06d}"
     nomor = payload["data"]["nomor"].split("/")
     nomor[1] = f"{number % 10000:04d}"
@@ -25,8 +45,19 @@ def letter_payload(number: int, kind: str = "surat-tugas-tim") -> dict:
     return payload
 
 
+def outbox_document(number: int, folder: Path) -> tuple[DmsDocument, Path]:
+    """A small PDF-like file in ``folder`` and the outbox document that describes it, letter ``L{number}``."""
+    pdf = folder / f"letter-{number}.pdf"
+    pdf.write_bytes(b"%%PDF-1.7 letter %d" % number)
+    sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    document = DmsDocument(letter_id=f"L{number}", idempotency_key=idempotency_key("WF", f"L{number}"),
+                           workflow_id="WF", sha256=sha, filename=f"L{number}.pdf", document_type="Surat Tugas",
+                           label=f"Letter {number}", metadata={"nomor_surat": str(number)})
+    return document, pdf
+
+
 def generic_options(url: str, **overrides) -> dict:
-    """The generic connector configured for the tests' host DMS (tests/dms_host.py)."""
+    """The generic connector configured for the tests' host DMS (dms_host.py)."""
     options = {
         "kind": "generic_rest", "name": "arsip", "url": url, "upload_path": "/documents",
         "auth": {"kind": "bearer", "token_env": TOKEN_ENV},

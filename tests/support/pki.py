@@ -150,3 +150,45 @@ class LocalPki:
                 return True
         except OSError:
             return False
+
+
+# --- certificates outside the test PKI ---
+
+def _self_signed(common_name: str, extension) -> tuple:
+    """A fresh RSA key and a self-signed certificate for it, valid from yesterday for 30 days."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(extension, critical=True)
+            .sign(key, hashes.SHA256()))
+    return key, cert
+
+
+def self_signed_p12(path: Path, password: bytes) -> None:
+    """A PKCS#12 file encrypted with ``password``: the key and self-signed certificate of "Pejabat Uji"."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key, cert = _self_signed("Pejabat Uji", x509.KeyUsage(True, True, False, False, False, False, False, False,
+                                                          False))
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"uji", key, cert, None, serialization.BestAvailableEncryption(password)))
+
+
+def foreign_root(folder: Path) -> Path:
+    """A root CA that no test signer chains to ("Some Other Root"), written to ``folder/foreign-root.pem``."""
+    from cryptography import x509
+
+    _, cert = _self_signed("Some Other Root", x509.BasicConstraints(ca=True, path_length=None))
+    path = folder / "foreign-root.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path

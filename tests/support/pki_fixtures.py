@@ -2,9 +2,12 @@
 
 * ``pdfa_letters``: PDF/A-2b letters made by LibreOffice from small DOCX files (with a ``ttd`` bookmark,
   without one, and with both ``paraf`` and ``ttd``), one soffice run per session;
-* ``test_pki``: the certomancer test PKI (tests/pki.py), served by ``certomancer animate`` on 127.0.0.1 for
+* ``test_pki``: the certomancer test PKI (tests/support/pki.py), served by ``certomancer animate`` on 127.0.0.1 for
   the whole session; started on first use only, so test runs that do not sign at B-T and above never pay;
-* ``pki_profile``: writes and loads a signing profile that signs with a test PKI key at a given level.
+* ``pki_profile``: writes and loads a signing profile that signs with a test PKI key at a given level;
+* ``signed_at_each_level``: the ``with_ttd`` letter signed once per session at each PAdES level by the test PKI;
+* ``demo_settings``, ``demo_profile``, ``demo_signed``: the shipped default profile with the demo key (made in a
+  data folder of the test module's own) and the ``with_ttd`` letter signed with it, once per test module.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import pytest
 import yaml
 
 from naskah.config import SOURCE_ROOT, load_settings
-from naskah.sign import load_profile
+from naskah.sign import load_profile, sign_pdf
 
 from pki import P12_PASSWORD, LocalPki
 
@@ -56,6 +59,15 @@ def _docx(path: Path, bookmarks: tuple[str, ...]) -> None:
 
 _PROFILE_NUMBERS = itertools.count()
 LETTERS = {"with_ttd": ("ttd",), "without_ttd": (), "with_paraf": ("ttd", "paraf")}
+LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+#: what the demo-signed letter says: its verification URL and signer (a.n., so the title runs over two lines)
+DEMO_URL = "https://naskah.example.go.id/v/01HTESTLETTER"
+DEMO_SIGNER = dict(signer_name="Drs. Hendra Wijaya, M.Si.",
+                   signer_title="a.n. Kepala Dinas Komunikasi dan Informatika Kepala Bidang Aplikasi Informatika")
+#: what the letters signed at each level say
+LEVELS_URL = "https://naskah.example.go.id/v/01HTESTLEVELS"
+LEVELS_SIGNER = dict(signer_name="Drs. Hendra Wijaya, M.Si.", signer_title="Kepala Dinas Komunikasi dan Informatika")
 
 
 @pytest.fixture(scope="session")
@@ -165,3 +177,37 @@ def softhsm(test_pki, tmp_path_factory):
                     Attribute.SUBJECT: cert.subject.dump(), Attribute.VALUE: cert.dump()})
     os.environ[HSM_PIN_ENV] = pin
     return {"module": SOFTHSM_MODULE, "tokens": labels, "pin": pin, "pin_env": HSM_PIN_ENV}
+
+
+@pytest.fixture(scope="session")
+def signed_at_each_level(pdfa_letters, test_pki, pki_signing_dir, tmp_path_factory) -> dict[str, Path]:
+    """The letter signed once at each level by the test PKI's signer."""
+    folder = tmp_path_factory.mktemp("levels")
+    paths = {}
+    for level in LEVELS:
+        data = sign_pdf(pdfa_letters["with_ttd"], make_pki_profile(test_pki, pki_signing_dir, level),
+                        verification_url=LEVELS_URL, location="Malang", reason="Surat Tugas", **LEVELS_SIGNER)
+        paths[level] = folder / f"{level}.pdf"
+        paths[level].write_bytes(data)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def demo_settings(tmp_path_factory):
+    """Shipped profiles, a private data folder: the demo key is made here."""
+    return load_settings(None, data_dir=tmp_path_factory.mktemp("sign-data"))
+
+
+@pytest.fixture(scope="module")
+def demo_profile(demo_settings):
+    return load_profile("default", demo_settings)
+
+
+@pytest.fixture(scope="module")
+def demo_signed(pdfa_letters, demo_profile, tmp_path_factory) -> Path:
+    """The ``with_ttd`` letter signed with the demo key (PAdES B-B)."""
+    data = sign_pdf(pdfa_letters["with_ttd"], demo_profile, verification_url=DEMO_URL, location="Malang",
+                    reason="Surat Tugas", **DEMO_SIGNER)
+    path = tmp_path_factory.mktemp("signed") / "signed.pdf"
+    path.write_bytes(data)
+    return path

@@ -1,7 +1,7 @@
 """A real ``naskah serve`` for the service tests: a uvicorn subprocess on a free 127.0.0.1 port with its own
 configuration file, store and host secrets (made for each run), and a client that signs requests like a host.
 
-No tests here; ``test_service*.py`` import from it.
+No tests here; tests/scenarios/test_service*.py import from it.
 """
 from __future__ import annotations
 

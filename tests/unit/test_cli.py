@@ -8,7 +8,8 @@ import zipfile
 
 import pytest
 
-from conftest import EXAMPLES, flat, pdfsig, pdftotext
+from checks import flat, pdfsig, pdftotext
+from samples import EXAMPLES
 
 
 def naskah(*args, env=None, cwd=None):

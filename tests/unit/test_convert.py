@@ -19,7 +19,7 @@ def letter_docx(data_dir, tmp_path_factory):
     from naskah.config import load_settings
     from naskah.pipeline import Naskah
 
-    from conftest import EXAMPLES
+    from samples import EXAMPLES
 
     settings = load_settings(None, data_dir=data_dir, store_dir=tmp_path_factory.mktemp("store"))
     payload = json.loads((EXAMPLES / "surat-tugas-tim.json").read_text())

@@ -1,59 +1,13 @@
-"""Mappings: routing a payload, sandboxed expressions, and errors that point at the host's own fields."""
+"""Mappings: sandboxed expressions, and errors that point at the host's own fields (which mapping takes a
+payload is tested in test_route.py)."""
 from __future__ import annotations
 
-import shutil
 import textwrap
 
 import pytest
 
-from naskah.config import SOURCE_ROOT, load_settings
-from naskah.errors import ConfigError, PayloadError
+from naskah.errors import ConfigError
 from naskah.mapping import Mapping
-from naskah.payload import parse_payload
-from naskah.pipeline import Naskah
-
-
-def test_payload_is_routed_by_match_rule(naskah, sample):
-    assert naskah.prepare(sample("surat-tugas-tim")).mapping.name == "surat_tugas_tim"
-    assert naskah.prepare(sample("surat-tugas-individu")).mapping.name == "surat_tugas_individu"
-
-
-def test_no_matching_mapping_is_a_clear_error(naskah, sample):
-    payload = sample("surat-tugas-tim")
-    payload["workflow"]["jenis"] = "surat_edaran"
-    with pytest.raises(PayloadError, match="no mapping matches this payload"):
-        naskah.prepare(payload)
-
-
-def test_unknown_mapping_name_is_a_clear_error(naskah, sample):
-    with pytest.raises(PayloadError, match="no mapping named 'nope'"):
-        naskah.prepare(sample("surat-tugas-tim"), mapping="nope")
-
-
-def test_mapping_named_explicitly_wins_over_match(naskah, sample):
-    payload = sample("surat-tugas-tim")
-    payload["workflow"]["jenis"] = "something-else"
-    assert naskah.prepare(payload, mapping="surat_tugas_tim").mapping.name == "surat_tugas_tim"
-
-
-def test_two_matching_mappings_are_a_clear_error(tmp_path, data_dir, sample):
-    mappings = tmp_path / "mappings"
-    shutil.copytree(SOURCE_ROOT / "mappings", mappings)
-    shutil.copy(mappings / "surat_tugas_tim.yaml", mappings / "surat_tugas_tim_copy.yaml")
-    naskah = Naskah(load_settings(None, mappings_dir=mappings, data_dir=data_dir, store_dir=tmp_path / "s"))
-    with pytest.raises(PayloadError, match=r"more than one mapping matches.*surat_tugas_tim, surat_tugas_tim_copy"):
-        naskah.prepare(sample("surat-tugas-tim"))
-
-
-@pytest.mark.parametrize("text, message", [
-    ('{"workflow": {"jenis": "surat_tugas_tim"', "malformed JSON at line 1 column"),
-    ("[1, 2]", "payload must be a JSON object, got list"),
-    (b"\xff\xfe{}", "not UTF-8"),
-    ("", "malformed JSON at line 1 column 1"),
-])
-def test_malformed_json_is_refused(text, message):
-    with pytest.raises(PayloadError, match=message):
-        parse_payload(text, "payload.json")
 
 
 def test_expressions_run_in_a_sandbox(tmp_path):

@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from dms_postgres import PostgresServer
 from naskah.database import Database, redacted
 from naskah.errors import ConfigError
 from naskah.lifecycle import Actor, FlowSpec, IllegalTransition, Lifecycle
@@ -24,21 +23,6 @@ KEY = "35.73.401/2023"
 
 class SigningFailed(Exception):
     pass
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def location(request, tmp_path) -> str:
-    """A SQLite file, and a fresh database on a real PostgreSQL (one cluster per test module)."""
-    if request.param == "sqlite":
-        return str(tmp_path / "state" / "naskah.sqlite")
-    return request.getfixturevalue("postgres").new_database()
 
 
 def test_the_number_is_formed_from_the_letters_fields():

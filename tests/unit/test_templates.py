@@ -4,11 +4,12 @@ them with effects, ~80 ms of LibreOffice's CPU per letter. templates/build/docx_
 only what the letter uses."""
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 
-TEMPLATES = sorted((Path(__file__).resolve().parents[1] / "templates").glob("*.docx"))
+from naskah.config import SOURCE_ROOT
+
+TEMPLATES = sorted((SOURCE_ROOT / "templates").glob("*.docx"))
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.stem)

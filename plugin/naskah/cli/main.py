@@ -7,11 +7,15 @@ import sys
 
 from .. import __version__
 from ..errors import NaskahError
-from . import deliver, flow, letters, serve, signatures
+from .deliver import add_dms, add_outbox
+from .flow import add_flow
+from .letters import add_check, add_issue, add_list, add_render
+from .serve import add_serve
+from .signatures import add_renew, add_verify
 
 #: Every command, in the order ``naskah --help`` lists them.
-_COMMANDS = (letters.add_issue, letters.add_render, signatures.add_verify, signatures.add_renew, letters.add_check,
-             letters.add_list, flow.add_flow, serve.add_serve, deliver.add_outbox, deliver.add_dms)
+_COMMANDS = (add_issue, add_render, add_verify, add_renew, add_check, add_list, add_flow, add_serve, add_outbox,
+             add_dms)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ import os
 import secrets
 from typing import Any, Callable
 
-from ..database import Cursor, Database, now_text
+from ..database import POSTGRESQL, Cursor, Database, now_text
 from .errors import (CHANGED, ILLEGAL, LETTER_TAKEN, NO_PARAF_STEPS, NO_SUCH_STEP, NOTE_REQUIRED, STALE_VERSION,
                      WRONG_STEP, DraftNotFound, IllegalTransition, LifecycleError)
 from .flow import FlowSpec, Pending
@@ -78,6 +78,16 @@ class Lifecycle:
     def get(self, draft_id: str) -> Draft:
         with self.db.transaction(write=False) as db:
             return _read(db, draft_id)
+
+    def hold(self, draft_id: str) -> Draft:
+        """The draft, read and kept from other steps until the caller's transaction ends (SQLite's write lock,
+        PostgreSQL's row lock): a step that takes long (signing) cannot happen twice at once."""
+        with self.db.transaction() as db:
+            lock = " FOR UPDATE" if db.kind == POSTGRESQL else ""
+            rows = db.records(f"SELECT * FROM naskah_drafts WHERE id = ?{lock}", (draft_id,))
+        if not rows:
+            raise DraftNotFound(draft_id)
+        return Draft.from_row(rows[0])
 
     def by_letter(self, letter_id: str) -> Draft | None:
         """The draft that became the signed letter ``letter_id``, if any."""

@@ -4,11 +4,13 @@
 
 - ``app``                wiring only: the FastAPI app, its middleware, error handlers and routers
 - ``runtime``            the ``Service`` the app holds for its lifetime: pipeline, pools, threads, readiness
-- ``routes``             ``api`` (``/api/v1``, the health probes) and ``page`` (the verification page)
+- ``routes``             ``api`` (``/api/v1``, the health probes), ``drafts`` (the signature flow under
+                         ``/api/v1/drafts``) and ``page`` (the verification page)
 - ``auth``               a host's API token, or an HMAC signature of timestamp, method, path and body
 - ``inputs``             what a request brings: its host, its payload, an uploaded PDF
 - ``jobs``               every issue request is a job (run in worker threads), kept in SQLite until done
 - ``callback``           the result posted to the host's callback URL, HMAC-signed, with bounded retries
+- ``events``             the signature flow's state changes, kept until posted to the draft's callback URL
 - ``views``              the API's JSON answers; ``schemas`` documents them
 - ``pages``              HTML answers: the page's templates and its error pages
 - ``verification_page``  what the page says, in Indonesian, and the check of an uploaded PDF

@@ -19,7 +19,7 @@ from . import openapi
 from .errors import ApiError, api_error_for
 from .middleware import BodyLimit
 from .pages import error_response
-from .routes import api, page
+from .routes import api, drafts, page
 from .runtime import Service
 
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, service=service)
     _handle_errors(app, service)
     app.include_router(api.router)
+    app.include_router(drafts.router)
     app.include_router(page.router, prefix=service.page_prefix)  # after the API: /health is not a letter id
     openapi.install(app)
     return app

@@ -5,7 +5,8 @@ The body is JSON: ``{"event": "letter.issued" | "letter.failed", "job_id", "stat
 ``error`` in the API's error shape). It is signed like a request to naskah (:mod:`naskah.service.auth`):
 ``X-Naskah-Timestamp`` and ``X-Naskah-Signature: sha256=HMAC(secret, TIMESTAMP\\nPOST\\nPATH?QUERY\\nBODY)`` with
 the host's HMAC secret, signed anew for every try, so a host that refuses replays accepts a retry.
-``X-Naskah-Job`` names the job: the host should ignore a second delivery of the same job.
+``X-Naskah-Job`` names the job: the host should ignore a second delivery of the same job. The signature flow's
+events (:mod:`.events`) are posted the same way.
 
 A try that fails in a way worth repeating (no connection, timeout, 408, 425, 429, 5xx) is repeated after
 ``callback_backoff`` seconds, doubled each time up to ``callback_backoff_max`` (or the host's Retry-After, within
@@ -80,10 +81,11 @@ class CallbackOutcome:
     error: str | None = None
 
 
-def post_callback(url: str, secret: bytes, body: bytes, *, job_id: str, event: str, attempts: int,
-                  backoff: float, backoff_max: float, timeout: float,
+def post_callback(url: str, secret: bytes, body: bytes, *, event: str, label: str, headers: dict[str, str],
+                  attempts: int, backoff: float, backoff_max: float, timeout: float,
                   stop: threading.Event | None = None) -> CallbackOutcome:
-    """Post ``body`` to ``url`` until the host accepts it (2xx), a permanent failure, or ``attempts`` tries."""
+    """Post ``body`` to ``url`` until the host accepts it (2xx), a permanent failure, or ``attempts`` tries.
+    ``headers`` name what is delivered (``X-Naskah-Job``), ``label`` says it in the log."""
     import requests
 
     stop = stop or threading.Event()
@@ -93,24 +95,24 @@ def post_callback(url: str, secret: bytes, body: bytes, *, job_id: str, event: s
     with new_session() as session:  # no proxy from the environment for a callback to the host
         for attempt in range(1, attempts + 1):
             timestamp = str(int(time.time()))
-            headers = {"Content-Type": "application/json", "User-Agent": f"naskah/{__version__}",
-                       TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, body),
-                       "X-Naskah-Job": job_id, "X-Naskah-Event": event}
+            sent = {"Content-Type": "application/json", "User-Agent": f"naskah/{__version__}",
+                    TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, body),
+                    "X-Naskah-Event": event, **headers}
             wanted = None
             try:
-                response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+                response = session.post(url, data=body, headers=sent, timeout=timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 error = f"try {attempt}: {type(exc).__name__} (no answer from the host)"
                 retry = True
             else:
                 if 200 <= response.status_code < 300:
-                    log.info("callback of job %s delivered (try %d)", job_id, attempt)
+                    log.info("callback of %s delivered (try %d)", label, attempt)
                     return CallbackOutcome("delivered", attempt)
                 error = f"try {attempt}: the host answered HTTP {response.status_code}"
                 retry = response.status_code in TRANSIENT_STATUS
                 wanted = retry_after(response)
                 response.close()
-            log.warning("callback of job %s to %s failed: %s", job_id, parts.hostname, error)
+            log.warning("callback of %s to %s failed: %s", label, parts.hostname, error)
             if not retry:
                 return CallbackOutcome("failed", attempt, error + " (not retried)")
             if attempt < attempts and stop.wait(backoff_delay(attempt, backoff, backoff_max, wanted)):

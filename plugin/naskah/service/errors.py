@@ -4,14 +4,23 @@
                "problems": [{"field": "data.pegawai.nip", "message": "a NIP has 18 digits"}]}}
 
 ``field`` is the host's own field path (as in the CLI's messages); it is empty for a problem with the request as
-a whole. A 5xx answer names a reference that is also in the log, never a secret or a traceback.
+a whole. Some errors say more beside ``problems``: a refused signing credential its service's ``bsre_code`` and
+``explanation``, a locked signer ``locked_until``, a refused step of the signature flow the draft's ``state``.
+A 5xx answer names a reference that is also in the log, never a secret or a traceback; an error met while a
+signing credential was in hand is scrubbed of it before it is logged or answered.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import traceback
 import uuid
 
-from ..errors import ConfigError, ConversionError, NaskahError, PayloadError, Problem, SigningError, StoreConflictError
+from ..errors import (ConfigError, ConversionError, FlowError, NaskahError, PayloadError, Problem, SignedInPerson,
+                      SigningError, StoreConflictError)
+from ..http import scrub
+from ..lifecycle import DraftNotFound, IllegalTransition, LifecycleError
+from ..numbering import NumberingError, NumberTaken
 
 log = logging.getLogger("naskah.service")
 
@@ -20,14 +29,17 @@ class ApiError(Exception):
     """An error answer the API gives on purpose."""
 
     def __init__(self, status: int, code: str, message: str, problems: list[Problem] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.problems = list(problems or [])
         self.headers = headers or {}
+        self.extra = extra or {}  # more members of "error" (bsre_code, locked_until, state)
 
     def body(self) -> dict:
-        return error_body(self.status, self.code, self.message, self.problems)
+        body = error_body(self.status, self.code, self.message, self.problems)
+        body["error"].update(self.extra)
+        return body
 
 
 def error_body(status: int, code: str, message: str, problems: list[Problem] | None = None) -> dict:
@@ -35,10 +47,22 @@ def error_body(status: int, code: str, message: str, problems: list[Problem] | N
                       "problems": [{"field": p.field, "message": p.message} for p in problems or []]}}
 
 
-def api_error_for(exc: BaseException) -> ApiError:
-    """The answer for an exception from the pipeline (or anywhere): refusals are 4xx, failures 5xx."""
+def api_error_for(exc: BaseException, secrets: list[str] | tuple[str, ...] = ()) -> ApiError:
+    """The answer for an exception from the pipeline (or anywhere): refusals are 4xx, failures 5xx.
+
+    ``secrets``: the signing credential's values in hand when it was raised; neither the answer nor the log
+    line holds them."""
     if isinstance(exc, ApiError):
         return exc
+    if secrets:
+        return _scrubbed(_answer(exc, secrets), secrets)
+    return _answer(exc, ())
+
+
+def _answer(exc: BaseException, secrets) -> ApiError:
+    flow = _flow_error(exc)
+    if flow is not None:
+        return flow
     if isinstance(exc, PayloadError):
         count = len(exc.problems)
         return ApiError(422, "payload_refused", f"payload refused, {count} problem{'s' * (count != 1)}",
@@ -48,21 +72,90 @@ def api_error_for(exc: BaseException) -> ApiError:
     if isinstance(exc, ConversionError):
         return ApiError(503, "conversion_failed", f"the letter could not be converted to PDF: {exc}",
                         headers={"Retry-After": "30"})
+    signing = _signing_refusal(exc)
+    if signing is not None:
+        return signing
     if isinstance(exc, SigningError):
         return ApiError(503, "signing_failed", f"the letter could not be signed: {exc}",
                         headers={"Retry-After": "60"})
     if isinstance(exc, ConfigError):
         reference = _reference()
-        log.error("configuration error (reference %s): %s", reference, exc)
+        log.error("configuration error (reference %s): %s", reference, _without(str(exc), secrets))
         return ApiError(500, "configuration_error",
                         f"naskah's configuration is wrong; the operator can find reference {reference} in the log")
     reference = _reference()
     if isinstance(exc, NaskahError):
-        log.error("request failed (reference %s): %s", reference, exc)
+        log.error("request failed (reference %s): %s", reference, _without(str(exc), secrets))
+    elif secrets:  # the traceback, as text scrubbed of the credential
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        log.error("internal error (reference %s): %s", reference, _without(text, secrets))
     else:
         log.error("internal error (reference %s): %s", reference, type(exc).__name__,
                   exc_info=(type(exc), exc, exc.__traceback__))
     return ApiError(500, "internal_error", f"internal error; the operator can find reference {reference} in the log")
+
+
+def _flow_error(exc: BaseException) -> ApiError | None:
+    """A refused step of the signature flow: 404 for a draft that is not there, else 409 with a code."""
+    if isinstance(exc, DraftNotFound):
+        return ApiError(404, "not_found", "no draft with this id")
+    if isinstance(exc, IllegalTransition):
+        return ApiError(409, "illegal_transition", str(exc), extra={"state": exc.state, "action": exc.action})
+    if isinstance(exc, LifecycleError):
+        return ApiError(409, "lifecycle_refused", str(exc))
+    if isinstance(exc, NumberTaken):
+        return ApiError(409, "number_taken", str(exc), [Problem("nomor", "used already by another letter")])
+    if isinstance(exc, NumberingError):
+        return ApiError(422, "numbering_refused", str(exc))
+    if isinstance(exc, SignedInPerson):
+        return ApiError(409, "signed_in_person", str(exc))
+    if isinstance(exc, FlowError):
+        return ApiError(409, exc.code, str(exc))
+    return None
+
+
+def _signing_refusal(exc: BaseException) -> ApiError | None:
+    """The signer's credential missing (422), refused (403, with the signing service's code) or the signer
+    locked out after refusals (429, until when)."""
+    from ..sign.errors import CredentialMissing, CredentialRefused, SignerLocked  # pyHanko loads slowly
+
+    if isinstance(exc, CredentialMissing):
+        return ApiError(422, "credential_required", str(exc),
+                        [Problem("credential", "required: the signer's passphrase, one-time code or PIN")])
+    if isinstance(exc, CredentialRefused):
+        extra = {"bsre_code": None if exc.code is None else str(exc.code), "explanation": exc.explanation or None}
+        headers = {}
+        if exc.locked_until is not None:
+            extra["locked_until"] = exc.locked_until.isoformat()
+            headers["Retry-After"] = _seconds_until(exc.locked_until)
+        return ApiError(403, "credential_refused", str(exc), [Problem("credential", "refused")], headers, extra)
+    if isinstance(exc, SignerLocked):
+        return ApiError(429, "signer_locked", str(exc), headers={"Retry-After": _seconds_until(exc.until)},
+                        extra={"locked_until": exc.until.isoformat()})
+    return None
+
+
+def _seconds_until(moment: dt.datetime) -> str:
+    return str(max(1, int((moment - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 1))
+
+
+def _without(text: str, secrets) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _scrubbed(error: ApiError, secrets) -> ApiError:
+    """``error`` with no trace of ``secrets`` in its message, problems or extra members."""
+    def clean(value):
+        return scrub(value, secrets, limit=2000) if isinstance(value, str) else value
+
+    error.message = clean(error.message)
+    error.args = (error.message,)
+    error.problems = [Problem(clean(p.field), clean(p.message)) for p in error.problems]
+    error.extra = {key: clean(value) for key, value in error.extra.items()}
+    return error
 
 
 def _reference() -> str:

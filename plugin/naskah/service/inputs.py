@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from typing import TypeVar
 
 from fastapi import Request
 from starlette.requests import ClientDisconnect
@@ -17,6 +18,8 @@ from .errors import ApiError
 log = logging.getLogger("naskah.service")
 
 MAPPING_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+
+Body = TypeVar("Body")
 
 
 async def authenticate(auth: Authenticator, request: Request) -> Host:
@@ -51,6 +54,20 @@ async def read_payload(request: Request) -> dict:
     except PayloadError as exc:
         raise ApiError(400, "malformed_body", exc.problems[0].message if exc.problems else "malformed JSON",
                        exc.problems) from None
+
+
+async def read_body(request: Request, model: type[Body]) -> Body:
+    """The JSON body as ``model`` (a pydantic model); a 422 naming each field that is wrong. The values sent
+    are never repeated in the answer (a signing credential may be among them)."""
+    from pydantic import ValidationError
+
+    data = await read_payload(request)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(".".join(str(part) for part in error["loc"]), error["msg"])
+                    for error in exc.errors(include_url=False, include_input=False, include_context=False)]
+        raise ApiError(422, "invalid_request", "the request's body is not valid", problems) from None
 
 
 async def read_upload(request: Request, field: str, max_bytes: int) -> tuple[bytes, str]:

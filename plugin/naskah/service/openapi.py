@@ -11,6 +11,8 @@ from .views import API
 
 TAGS = [
     {"name": "letters", "description": "issue letters, follow jobs, fetch signed PDFs, preview drafts"},
+    {"name": "drafts", "description": "the signature flow: draft, paraf in order, return and revise, withdraw, "
+                                      "sign with the official's own credential, revoke"},
     {"name": "verification", "description": "check the signatures of a PDF"},
     {"name": "health", "description": "liveness and readiness probes (no authentication)"},
     {"name": "public verification page", "description": "HTML in Indonesian for citizens (no authentication)"},
@@ -26,6 +28,14 @@ signatures are refused.
 
 Every error has one shape: `{"error": {"status", "code", "message", "problems": [{"field", "message"}]}}`,
 where `field` is the path of the payload field the problem concerns (e.g. `data.pegawai.nip`).
+
+A letter its official signs in person goes through the signature flow (`/api/v1/drafts`): a draft, paraf in the
+mapping's order (a step out of order: 409 `illegal_transition`), then `sign` with the official's own credential in
+that request's body, used for that one call and never stored, logged or called back (a refused credential: 403
+`credential_refused` with the signing service's `bsre_code`; after repeated refusals 429 `signer_locked` with
+`locked_until`). The number and the date are fixed at signing. Every state change is posted to the draft's
+callback URL as `letter.drafted`, `letter.paraf`, `letter.returned`, `letter.revised`, `letter.withdrawn`,
+`letter.signed`, `letter.revoked`, `letter.superseded`.
 """
 
 #: the body of the routes that take a payload (they read it themselves, to answer in the API's error shape)
@@ -42,6 +52,12 @@ def upload_body(field: str) -> dict:
     return {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": [field],
         "properties": {field: {"type": "string", "format": "binary", "description": "the PDF to check"}}}}}}
+
+
+def model_body(model) -> dict:
+    """The JSON body of a route that reads ``model`` itself (one of ``schemas.REQUESTS``)."""
+    return {"required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
 
 
 def error_responses(*statuses: int) -> dict:
@@ -62,8 +78,9 @@ def _schema(app: FastAPI) -> dict:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
                          tags=TAGS)
     components = schema.setdefault("components", {})
-    extra = schemas.PreviewPages.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.setdefault("schemas", {}).update(extra.pop("$defs", {}), PreviewPages=extra)
+    for model in (schemas.PreviewPages, *schemas.REQUESTS):
+        extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.setdefault("schemas", {}).update(extra.pop("$defs", {}), **{model.__name__: extra})
     components["securitySchemes"] = {
         "token": {"type": "http", "scheme": "bearer", "description": "the host's API token"},
         "hmac": {"type": "apiKey", "in": "header", "name": SIGNATURE_HEADER,

@@ -1,9 +1,10 @@
-"""What ``naskah serve`` holds for its lifetime: the pipeline, the hosts, the jobs, the warm LibreOffice pool and
-the worker threads, started and stopped with the app, and what tells whether it is ready.
+"""What ``naskah serve`` holds for its lifetime: the pipeline, the signature flow, the hosts, the jobs, the warm
+LibreOffice pool and the worker threads, started and stopped with the app, and what tells whether it is ready.
 
-The pipeline is synchronous and heavy, so issuing, previews and signature checks run on worker threads
-(``asyncio`` never waits on LibreOffice or pyHanko); with ``pool_size`` set, one warm LibreOffice pool lives as
-long as the app.
+The pipeline is synchronous and heavy, so issuing, drafts, signing, previews and signature checks run on worker
+threads (``asyncio`` never waits on LibreOffice or pyHanko); with ``pool_size`` set, one warm LibreOffice pool
+lives as long as the app. A signature of the flow runs on a worker thread too, but within its request and
+without a job: the signer's credential lives only as long as that request.
 """
 from __future__ import annotations
 
@@ -20,14 +21,17 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from ..config import Settings
+from ..lifecycle import Draft
 from ..pipeline import Naskah, PreparedLetter
+from ..signature_flow import SignatureFlow
 from ..store import StoredLetter
 from ..validation import VerificationReport, verify_pdf
 from .auth import Authenticator, load_hosts
 from .callback import callback_body, event_of, post_callback
+from .events import FlowEvent, FlowEvents
 from .jobs import Job, JobRunner, JobStore
 from .verification_page import ReportCache
-from .views import issued_json
+from .views import draft_json, issued_json
 
 log = logging.getLogger("naskah.service")
 
@@ -46,12 +50,15 @@ class Service:
         self.auth = Authenticator(self.hosts, self.options.replay_window)
         self.state_db = settings.store_path / "service.sqlite"
         self.jobs = JobStore(self.state_db)
+        self.flow = SignatureFlow(self.naskah)
+        self.events = FlowEvents(self.flow.db)
         self.reports = ReportCache()
         self.pool = None
         workers = self.options.workers or ((settings.pool_size + 1) if settings.pool_size else 2)
         self.runner = JobRunner(self.jobs, self._issue, workers=workers, max_queued=self.options.max_queued_jobs,
                                 on_finished=self._schedule_callback)
         self.previews = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-preview")
+        self.signings = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-sign")
         self.verifications = ThreadPoolExecutor(max_workers=self.options.max_concurrent_verifications,
                                                 thread_name_prefix="naskah-verify")
         self.callbacks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="naskah-callback")
@@ -78,6 +85,8 @@ class Service:
         # callbacks still owed for finished jobs first: a resumed job schedules its own when it finishes
         for job in self.jobs.callbacks_pending():
             self._schedule_callback(job)
+        for event in self.events.pending():
+            self._schedule_event(event)
         resumed = self.runner.resume()
         if resumed:
             log.info("resumed %d jobs left unfinished when the service last stopped", resumed)
@@ -88,6 +97,7 @@ class Service:
         """Forget finished jobs older than job_retention_days (at start, then at most once an hour)."""
         self._purged_at = time.monotonic()
         purged = self.jobs.purge(self.options.job_retention_days)
+        self.events.purge(self.options.job_retention_days)
         if purged:
             log.info("forgot %d finished jobs older than %g days", purged, self.options.job_retention_days)
 
@@ -95,6 +105,7 @@ class Service:
         self.stopping.set()
         self.runner.close()
         self.previews.shutdown(wait=True, cancel_futures=True)
+        self.signings.shutdown(wait=True, cancel_futures=True)
         self.verifications.shutdown(wait=True, cancel_futures=True)
         self.callbacks.shutdown(wait=True, cancel_futures=True)
         if self.pool is not None:
@@ -119,11 +130,41 @@ class Service:
         if host is None or host.hmac_secret is None:
             self.jobs.set_callback(job.job_id, "failed", 0, f"host {job.host} has no HMAC secret to sign with")
             return
-        outcome = post_callback(job.callback_url, host.hmac_secret, callback_body(job), job_id=job.job_id,
-                                event=event_of(job), attempts=self.options.callback_attempts,
-                                backoff=self.options.callback_backoff, backoff_max=self.options.callback_backoff_max,
-                                timeout=self.options.callback_timeout, stop=self.stopping)
+        outcome = self._post(job.callback_url, host.hmac_secret, callback_body(job), event=event_of(job),
+                             label=f"job {job.job_id}", headers={"X-Naskah-Job": job.job_id})
         self.jobs.set_callback(job.job_id, outcome.state, job.callback_attempts + outcome.attempts, outcome.error)
+
+    def _post(self, url: str, secret: bytes, body: bytes, **what):
+        options = self.options
+        return post_callback(url, secret, body, attempts=options.callback_attempts, backoff=options.callback_backoff,
+                             backoff_max=options.callback_backoff_max, timeout=options.callback_timeout,
+                             stop=self.stopping, **what)
+
+    # ----------------------------------------------------------------------------------------- the flow
+
+    def announce(self, draft: Draft, action: str, letter: dict | None = None) -> dict:
+        """After a step of the flow (on a worker thread): the draft as the API answers it, and the host told
+        of the step when the draft has a callback URL."""
+        view = draft_json(self.flow, draft)
+        event = self.events.record(draft.id, action, {"draft": view, "letter": letter})
+        if event is not None:
+            self._schedule_event(event)
+        return view
+
+    def _schedule_event(self, event: FlowEvent) -> None:
+        if not self.stopping.is_set():
+            self.callbacks.submit(self._post_event, event)
+
+    def _post_event(self, event: FlowEvent) -> None:
+        host = self.auth.hosts.get(event.host)
+        if host is None or host.hmac_secret is None:
+            self.events.outcome(event.event_id, "failed", event.attempts,
+                                f"host {event.host} has no HMAC secret to sign with")
+            return
+        outcome = self._post(event.url, host.hmac_secret, event.body, event=event.event,
+                             label=f"{event.event} of draft {event.draft_id}",
+                             headers={"X-Naskah-Delivery": event.event_id})
+        self.events.outcome(event.event_id, outcome.state, event.attempts + outcome.attempts, outcome.error)
 
     # ----------------------------------------------------------------------------------------- checking
 

@@ -8,7 +8,8 @@ away the whole letter), and it never shows the host's workflow id, the members o
 
 What the page says comes from the letter's public facts, which the store keeps for every letter (issued from the
 command line or by the service alike); for a letter stored before the store kept them, the page shows what the
-store's index has.
+store's index has. A letter of the signature flow that was revoked says so first (DICABUT, when and why), and one
+replaced by a corrected letter too (DIGANTI, with a link to the page of the letter that replaces it).
 """
 from __future__ import annotations
 
@@ -124,6 +125,35 @@ def verdict_of(report: VerificationReport, zone: str) -> Verdict:
     return Verdict("ok", "Tanda tangan elektronik sah", "Sah",
                    "Surat ini ditandatangani secara elektronik dengan sertifikat yang dipercaya, dan isinya tidak "
                    "berubah sejak ditandatangani.", [], [], signed_at)
+
+
+@dataclass
+class Notice:
+    """What became of a signed letter since (revoked or replaced), told above the signature's verdict."""
+
+    cls: str
+    headline: str
+    summary: str
+    reasons: list[str] = field(default_factory=list)
+    link: dict | None = None  # {"url", "text"}: the replacing letter's page
+
+
+def flow_notice(draft, zone: str, page_url_of, replacement_nomor: str | None = None) -> Notice | None:
+    """The notice for a letter whose flow record is ``draft`` (a ``naskah.lifecycle.Draft``; None: a letter
+    sealed in one call); ``page_url_of(letter_id)`` is a letter's page."""
+    if draft is None or draft.state not in ("revoked", "superseded"):
+        return None
+    when = waktu(dt.datetime.fromisoformat(draft.closed_at), zone) if draft.closed_at else None
+    if draft.state == "revoked":
+        return Notice("bad", "Surat ini DICABUT",
+                      f"Surat ini telah dicabut oleh instansi penerbitnya{f' pada {when}' if when else ''} dan "
+                      "tidak berlaku lagi, walaupun tanda tangan elektroniknya utuh.",
+                      [f"Alasan pencabutan: {draft.revocation_reason}"] if draft.revocation_reason else [])
+    number = f" Nomor {replacement_nomor}" if replacement_nomor else ""
+    return Notice("warn", "Surat ini DIGANTI",
+                  f"Surat ini telah diganti dengan surat perbaikan{f' pada {when}' if when else ''}. Yang berlaku "
+                  "adalah surat penggantinya.", [],
+                  {"url": page_url_of(draft.superseded_by), "text": f"Lihat surat pengganti{number}"})
 
 
 def waktu(moment: dt.datetime, zone: str) -> str:

@@ -1,4 +1,5 @@
-"""What the API answers, as JSON: a letter just issued or stored, a job, a verification report, preview pages.
+"""What the API answers, as JSON: a letter just issued or stored, a job, a verification report, preview pages,
+a draft of the signature flow with its trail.
 
 The shapes are those of :mod:`.schemas` (which documents them in the OpenAPI schema).
 """
@@ -39,6 +40,34 @@ def stored_json(stored: StoredLetter, verification_url: str) -> dict:
             "nomor": stored.nomor, "tanggal": stored.tanggal, "hal": stored.hal, "sha256": stored.sha256,
             "pdf_url": f"{API}/letters/{stored.letter_id}/pdf", "verification_url": verification_url,
             "issued_at": stored.issued_at}
+
+
+def draft_json(flow, draft) -> dict:
+    """A draft as the host sees it (``flow``: the service's ``SignatureFlow``): state, who acts next, trail,
+    previews, and the letter once signed. Reads the trail: call it off the event loop."""
+    pending = draft.pending
+    mapping = flow.naskah.mappings.get(draft.mapping)
+    person = mapping.person_of(pending.person, draft.payload) if pending and pending.person and mapping else None
+    signed = draft.letter_id is not None
+    path = f"{API}/drafts/{draft.id}"
+    return {
+        "id": draft.id, "state": draft.state, "version": draft.version, "mapping": draft.mapping,
+        "workflow_id": draft.workflow_id, "waiting_for": flow.waiting_for(draft),
+        "pending": None if pending is None else {"action": pending.action, "step": pending.step,
+                                                 "title": pending.title, "person": person,
+                                                 "signature": pending.signature},
+        "trail": [{"seq": entry.seq, "at": entry.at,
+                   "actor": {"user_id": entry.actor_id, "name": entry.actor_name, "title": entry.actor_title},
+                   "action": entry.action, "state": entry.state, "version": entry.version, "step": entry.step,
+                   "note": entry.note} for entry in flow.trail(draft.id)],
+        "preview_url": f"{path}/preview.pdf", "preview_png_url": f"{path}/preview.png?page=1",
+        "supersedes": draft.supersedes, "letter_id": draft.letter_id, "nomor": draft.number or None,
+        "tanggal": draft.signed_date.isoformat() if draft.signed_date else None,
+        "pdf_url": f"{API}/letters/{draft.letter_id}/pdf" if signed else None,
+        "verification_url": flow.naskah.verification_url(draft.letter_id) if signed else None,
+        "revocation_reason": draft.revocation_reason, "superseded_by": draft.superseded_by,
+        "closed_at": draft.closed_at, "created_at": draft.created_at, "updated_at": draft.updated_at,
+    }
 
 
 def job_json(job: Job) -> dict:

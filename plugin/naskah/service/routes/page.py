@@ -16,7 +16,7 @@ from ..inputs import read_upload
 from ..openapi import upload_body
 from ..pages import message_page, render_page
 from ..runtime import CurrentService, Service, in_thread
-from ..verification_page import check_upload, letter_facts, verdict_of
+from ..verification_page import check_upload, flow_notice, letter_facts, verdict_of
 from ..views import LETTER_ID
 
 log = logging.getLogger("naskah.service")
@@ -86,6 +86,15 @@ async def letter_page(service: Service, letter_id: str, upload: tuple[bytes, str
         finally:
             service.page_checks.release()
     status = 400 if checked is not None and checked.kind == "unreadable" else 200
+    notice = await asyncio.to_thread(_notice, service, letter_id)
     return render_page("letter.html", status, facts=letter_facts(letter_id, stored), verdict=verdict, upload=checked,
-                       page_url=f"{service.page_prefix}/{letter_id}",
+                       notice=notice, page_url=f"{service.page_prefix}/{letter_id}",
                        max_upload=size_text(service.options.max_upload_bytes))
+
+
+def _notice(service: Service, letter_id: str):
+    """Whether the signature flow revoked or replaced the letter (read on a worker thread)."""
+    draft = service.flow.status_of_letter(letter_id)
+    replacement = service.naskah.store.get(draft.superseded_by) if draft and draft.superseded_by else None
+    return flow_notice(draft, service.options.timezone, lambda other: f"{service.page_prefix}/{other}",
+                       replacement.nomor if replacement else None)

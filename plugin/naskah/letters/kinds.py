@@ -1,0 +1,26 @@
+"""The letter kinds by their key (a mapping names one) and how each is named to people."""
+from __future__ import annotations
+
+from .common import Letter
+from .surat_dinas import JawabanPermohonanPelibatan, PengajuanSukarela, PenolakanPengajuanSukarela, PermohonanPelibatan
+from .surat_tugas import SuratTugasIndividu, SuratTugasTim
+
+#: letter kind -> model that holds the regulation's rules for it
+LETTER_KINDS: dict[str, type[Letter]] = {
+    "surat_tugas_tim": SuratTugasTim,
+    "surat_tugas_individu": SuratTugasIndividu,
+    "permohonan_pelibatan": PermohonanPelibatan,
+    "jawaban_permohonan_pelibatan": JawabanPermohonanPelibatan,
+    "pengajuan_sukarela": PengajuanSukarela,
+    "penolakan_pengajuan_sukarela": PenolakanPengajuanSukarela,
+}
+
+#: how each kind is named to people (DMS metadata, verification page)
+LETTER_TITLES: dict[str, str] = {
+    "surat_tugas_tim": "Surat Tugas (Tim Kerja)",
+    "surat_tugas_individu": "Surat Tugas (Perorangan)",
+    "permohonan_pelibatan": "Surat Permohonan Pelibatan",
+    "jawaban_permohonan_pelibatan": "Surat Jawaban Permohonan Pelibatan",
+    "pengajuan_sukarela": "Surat Permohonan Pengajuan Sukarela",
+    "penolakan_pengajuan_sukarela": "Surat Penolakan Pengajuan Sukarela",
+}

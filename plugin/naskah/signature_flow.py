@@ -254,6 +254,19 @@ class SignatureFlow:
             raise FlowError(LETTER_CLOSED.format(letter_id=letter_id, state=draft.state), "letter_closed")
 
 
+def standing_of_letter(settings, letter_id: str) -> str | None:
+    """What ``naskah verify`` adds for a stored letter the flow revoked or replaced (None while it stands)."""
+    if not Path(settings.state_location).exists() and not settings.state_location.startswith("postgres"):
+        return None
+    draft = Lifecycle(Database(settings.state_location, "the letters' state")).by_letter(letter_id)
+    if draft is None or draft.state == "signed":
+        return None
+    when = (draft.closed_at or "")[:10]
+    if draft.state == "revoked":
+        return f"REVOKED (dicabut) on {when}: {draft.revocation_reason}"
+    return f"SUPERSEDED (diganti) on {when} by letter {draft.superseded_by}"
+
+
 def _beside(location: str, name: str) -> str:
     """A second database beside ``location`` that never joins its transactions: a file of its own for SQLite, a
     connection of its own (another application name) for PostgreSQL."""

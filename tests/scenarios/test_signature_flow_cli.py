@@ -32,7 +32,7 @@ def installation(softhsm, test_pki, tmp_path_factory):
     env = {name: value for name, value in os.environ.items() if name != softhsm["pin_env"]}
     env |= {"NASKAH_SIGNING_DIR": str(folder / "signing"), "NASKAH_DATA_DIR": str(folder / "data"),
             "NASKAH_STORE_DIR": str(folder / "store")}
-    return {"folder": folder, "env": env, "pin": softhsm["pin"]}
+    return {"folder": folder, "env": env, "pin": softhsm["pin"], "root": test_pki.cert_path("root")}
 
 
 def naskah(installation, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -78,6 +78,13 @@ def test_drafted_reviewed_and_signed_with_the_pin_on_standard_input(installation
     assert f"number {number} dated {today.isoformat()}" in shown and "waiting for" not in shown
     assert [line.split()[1] for line in shown.splitlines() if line.startswith("  ")] == [
         "create", "paraf", "paraf", "sign"]
+
+    letter_id = re.search(r"letter (\S+) number", shown).group(1)
+    revoked = naskah(installation, "revoke", letter_id, "--reason", "Salah alamat tujuan", "--by", "Dr. Agus Salim")
+    assert revoked.returncode == 0 and "revoked: Salah alamat tujuan" in revoked.stdout
+    verified = naskah(installation, "verify", pdf, "--trust", str(installation["root"]))
+    assert verified.returncode == 1 and "REVOKED (dicabut)" in verified.stdout
+    assert "Salah alamat tujuan" in verified.stdout and "Result: OK" in verified.stdout  # the signature itself holds
 
     secrets = [installation["pin"].encode(), WRONG_PIN.encode()]
     for path in installation["folder"].rglob("*"):

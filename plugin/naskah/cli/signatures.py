@@ -24,7 +24,24 @@ def cmd_verify(args) -> int:
         return 2
     report = verify_pdf(data, trust_roots=trust)
     print(report.to_text())
-    return 0 if report.ok else 1
+    standing = _standing_in_store(args, data)
+    if standing:
+        print(f"Letter in the store: {standing}; the letter is no longer in force")
+    return 0 if report.ok and not standing else 1
+
+
+def _standing_in_store(args, data: bytes) -> str | None:
+    """Revoked or superseded, for a PDF that is exactly a letter of this installation's store."""
+    import hashlib
+
+    from ..signature_flow import standing_of_letter
+    from ..store import LocalStore
+
+    settings = settings_from_args(args)
+    if not settings.store_path.is_dir():
+        return None
+    letter_id = LocalStore(settings.store_path).letter_id_with_sha256(hashlib.sha256(data).hexdigest())
+    return standing_of_letter(settings, letter_id) if letter_id else None
 
 
 def cmd_renew(args) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .config import Settings, load_settings
 from .convert import LibreOfficePool, converter_for
-from .errors import PayloadError, Problem, SignedInPerson
+from .errors import PayloadError, Problem, SignedInPerson, SigningError
 from .letters import LETTER_KINDS, Letter
 from .lifecycle.flow import SEAL
 from .mapping import DmsFields, MappedLetter, Mapping, dms_fields, load_mappings
@@ -190,6 +190,7 @@ class Naskah:
         from .sign import sign_pdf
 
         letter = prepared.letter
+        profile = _for_signer(profile, letter)
         with self.timings.measure("sign"):
             signed = sign_pdf(
                 unsigned, profile,
@@ -257,6 +258,18 @@ class Naskah:
             verification_url=self.verification_url(stored.letter_id), metadata=stored.metadata, reused=reused,
             prepared=prepared,
         )
+
+
+def _for_signer(profile, letter: Letter):
+    """A personal BSrE profile without a NIK signs as the letter's signer (``penandatangan.nik``)."""
+    key = profile.key
+    if key.source != "bsre" or key.kind != "person" or key.nik is not None:
+        return profile
+    nik = getattr(letter.signer, "nik", None)
+    if not nik:
+        raise SigningError(f"signing profile {profile.name} signs with the BSrE certificate of the letter's signer, "
+                           f"and the letter gives no NIK for {letter.signer.nama}")
+    return profile.model_copy(update={"key": key.model_copy(update={"nik": nik})})
 
 
 def _local_test_key(profile) -> bool:

@@ -25,7 +25,7 @@ from .errors import FlowError
 from .files import write_atomically
 from .formatting import tanggal as tanggal_text
 from .lifecycle import Actor, Draft, Lifecycle, TrailEntry, require
-from .lifecycle.states import SIGN
+from .lifecycle.states import ALLOWED_FROM, PARAF, SIGN
 from .lifecycle.flow import SEAL
 from .numbering import NumberRegister
 from .pipeline import FinalFacts, IssuedLetter, Naskah, PreparedLetter
@@ -102,13 +102,25 @@ class SignatureFlow:
         return draft
 
     def paraf(self, draft_id: str, actor: Actor, step: int | None = None, *, version: int | None = None,
-              note: str | None = None) -> Draft:
-        """The paraf of ``step`` (0-based; default: the pending one). A flow without paraf steps is submitted."""
-        draft = self.lifecycle.get(draft_id)
-        if not draft.flow.paraf:
-            return self.lifecycle.submit(draft_id, actor, version=version, note=note)
-        return self.lifecycle.paraf(draft_id, actor, draft.step if step is None else step, version=version,
-                                    note=note)
+              note: str | None = None, credential=None) -> Draft:
+        """The paraf of ``step`` (0-based; default: the pending one). A flow without paraf steps is submitted.
+
+        Where the mapping makes the step an electronic signature (``signature: true``), the reviewer signs the
+        draft version they approve with their own ``credential``; the signed copy is kept beside the preview."""
+        with self.db.transaction():
+            draft = self.lifecycle.hold(draft_id)
+            if not draft.flow.paraf:
+                return self.lifecycle.submit(draft_id, actor, version=version, note=note)
+            index = draft.step if step is None else step
+            spec = draft.flow.paraf[index] if 0 <= index < len(draft.flow.paraf) else None
+            if spec is not None and spec.signature and index == draft.step and draft.state in ALLOWED_FROM[PARAF]:
+                signed = self._sign_paraf(draft, index, actor, credential)
+                note = " ".join(filter(None, [note, f"(paraf elektronik, SHA-256 {signed})"]))
+            return self.lifecycle.paraf(draft_id, actor, index, version=version, note=note)
+
+    def paraf_copy(self, draft: Draft, step: int) -> Path:
+        """The draft version the reviewer of ``step`` (0-based) signed, for a paraf that is a signature."""
+        return self.previews / draft.id / f"v{draft.version}-paraf-{step + 1}.pdf"
 
     def return_(self, draft_id: str, actor: Actor, note: str, *, version: int | None = None) -> Draft:
         return self.lifecycle.return_(draft_id, actor, note, version=version)
@@ -211,6 +223,24 @@ class SignatureFlow:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomically(folder / f"v{draft.version}.pdf", pdf)
         write_atomically(folder / f"v{draft.version}.json", json.dumps(facts, ensure_ascii=False).encode("utf-8"))
+
+    def _sign_paraf(self, draft: Draft, index: int, actor: Actor, credential) -> str:
+        import hashlib
+
+        from .sign import load_profile, sign_pdf
+
+        spec = draft.flow.paraf[index]
+        mapping = self.naskah.mappings[draft.mapping]
+        profile = load_profile(spec.profile or mapping.signing_profile, self.naskah.settings)
+        # a draft has no verification page yet: the paraf's stamp names the reviewer without a QR code
+        profile = profile.model_copy(update={"stamp": profile.stamp.model_copy(update={"qr": False})})
+        preview = self.preview(draft)
+        signed = sign_pdf(preview.pdf_path.read_bytes(), profile, signer_name=actor.name,
+                          signer_title=actor.title or spec.title, reason=f"Paraf {spec.title}",
+                          field_name=f"Paraf_{index + 1}", credential=credential,
+                          lockout=self.lockout if credential is not None else None)
+        write_atomically(self.paraf_copy(draft, index), signed)
+        return hashlib.sha256(signed).hexdigest()
 
     @contextlib.contextmanager
     def _number(self, draft: Draft, mapping, signed_on: dt.date, given: str | None = None):

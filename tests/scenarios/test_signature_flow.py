@@ -164,3 +164,36 @@ def test_sealed_letters_have_no_drafts(flow):
     flow.naskah.mappings["permohonan_pelibatan"].flow = FlowSpec(kind="seal")
     with pytest.raises(FlowError, match="sealed by the system without a person"):
         flow.draft(request_payload(), STAFF)
+
+
+def test_one_bsre_profile_serves_every_official_by_the_nik_the_letter_gives(naskah, tmp_path):
+    from naskah.errors import SigningError
+    from naskah.pipeline import _for_signer
+    from naskah.sign import load_profile
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "bsre.yaml").write_text(
+        "key: {source: bsre, api: v2, url: 'http://127.0.0.1:9/'}\n", encoding="utf-8")
+    profile = load_profile("bsre", load_settings(None, signing_dir=tmp_path, data_dir=tmp_path / "data"))
+    letter = naskah.prepare(load_sample("permohonan-pelibatan-lintas-unit")).letter
+    assert _for_signer(profile, letter).key.nik == "3573012512690005" and profile.key.nik is None
+    without = load_sample("permohonan-pelibatan-lintas-unit")
+    del without["data"]["penandatangan"]["nik"]
+    with pytest.raises(SigningError, match="gives no NIK for Dr. Agus Salim"):
+        _for_signer(profile, naskah.prepare(without).letter)
+
+
+def test_a_paraf_the_mapping_makes_a_signature_signs_the_reviewed_version(flow):
+    mapping = flow.naskah.mappings["permohonan_pelibatan"]
+    steps = (mapping.flow.paraf[0], mapping.flow.paraf[1].model_copy(update={"signature": True}))
+    mapping.flow = mapping.flow.model_copy(update={"paraf": steps})
+    draft = flow.draft(request_payload(), STAFF)
+    flow.paraf(draft.id, KASUBAG)
+    assert not flow.paraf_copy(draft, 0).exists()  # a recorded approval only
+    approved = flow.paraf(draft.id, SEKRETARIS, note="Setuju")
+    copy = flow.paraf_copy(approved, 1)
+    report = pdfsig(copy)
+    assert "Signature is Valid." in report and "Paraf_2" in report
+    assert "DRAFT - belum ditandatangani" in flat(pdftotext(copy))
+    note = flow.trail(draft.id)[-1].note
+    assert note.startswith("Setuju (paraf elektronik, SHA-256 ") and len(note.split()[-1].rstrip(")")) == 64

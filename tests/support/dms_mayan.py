@@ -102,12 +102,17 @@ class MayanServer:
 
     def start(self, timeout: float = 120) -> "MayanServer":
         log = open(self.log, "ab")
+        # Mayan's file locks live in one file in its temporary folder, named after the secret key that every
+        # copy of the template shares: a folder of its own keeps two test sessions on one machine apart.
+        temporary = self.directory / "tmp"
+        temporary.mkdir(exist_ok=True)
         # One request at a time: on SQLite, Mayan's eager tasks of two concurrent uploads fight over the
         # database and search-index locks and leave stubs (a production Mayan has PostgreSQL and workers).
         self.process = subprocess.Popen(
             [str(VENV / "bin" / "gunicorn"), "--no-control-socket", "-b", f"127.0.0.1:{self.port}", "-w", "1",
              "--threads", "1", "--timeout", "300", "mayan.wsgi"],
-            env=_env(self.media, DJANGO_SETTINGS_MODULE="dms_mayan_settings", PYTHONPATH=str(TESTS)),
+            env=_env(self.media, DJANGO_SETTINGS_MODULE="dms_mayan_settings", PYTHONPATH=str(TESTS),
+                     MAYAN_STORAGE_TEMPORARY_DIRECTORY=str(temporary)),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout

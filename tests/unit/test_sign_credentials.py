@@ -195,7 +195,6 @@ def test_a_personal_bsre_profile_with_a_stored_passphrase_is_refused_at_load(tmp
     ({"kind": "seal", "subscriber_id": SEAL, "nik": None}, "a BSrE seal needs api: v2"),
     ({"api": "v2", "kind": "seal", "nik": None}, "a BSrE seal needs its subscriber_id"),
     ({"api": "v2", "totp_seed_env": "S"}, "subscriber_id and totp_seed_env are for kind: seal"),
-    ({"nik": None}, "a personal BSrE signer needs the official's nik"),
 ])
 def test_bsre_profiles_say_what_a_person_and_a_seal_need(tmp_path, key, expected):
     import yaml

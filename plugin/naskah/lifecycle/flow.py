@@ -31,6 +31,8 @@ class ParafStep(BaseModel):
     title: str = Field(min_length=1, description="the reviewing official's position, e.g. Kasubag Umum")
     person: str = Field(min_length=1, description="mapping expression naming the person, e.g. data.paraf[0].nama")
     signature: bool = Field(False, description="the paraf is itself an electronic signature (the Paraf field)")
+    profile: str | None = Field(None, description="the signing profile of that paraf signature (default: the "
+                                                   "mapping's signing_profile)")
 
 
 class Signer(BaseModel):

@@ -146,6 +146,25 @@ class DraftCreate(BaseModel):
                                                  "payload's callback field); under the host's callback_prefixes")
 
 
+class CredentialIn(BaseModel):
+    """The signer's own secret, used for this one request and then dropped: never stored, logged or called back."""
+
+    model_config = _REQUEST
+
+    passphrase: str | None = Field(None, min_length=1, max_length=1024, repr=False,
+                                   description="BSrE passphrase, or the password of a personal PKCS#12 key")
+    totp: str | None = Field(None, min_length=1, max_length=64, repr=False, description="BSrE one-time code")
+    pin: str | None = Field(None, min_length=1, max_length=256, repr=False, description="PKCS#11 token PIN")
+
+    def credential(self):
+        """As naskah's :class:`~naskah.sign.credentials.Credential`; None when nothing was given."""
+        from ..sign.credentials import Credential  # pyHanko loads slowly
+
+        if self.passphrase is None and self.totp is None and self.pin is None:
+            return None
+        return Credential(passphrase=self.passphrase, totp=self.totp, pin=self.pin)
+
+
 class ParafIn(BaseModel):
     model_config = _REQUEST
 
@@ -154,6 +173,8 @@ class ParafIn(BaseModel):
                                                             "pending one); any other than the pending one: 409")
     version: int | None = _VERSION
     note: str | None = _NOTE
+    credential: CredentialIn | None = Field(None, description="the reviewer's own secret, for a paraf the mapping "
+                                                              "makes an electronic signature (used once, never kept)")
 
 
 class ReturnIn(BaseModel):
@@ -177,25 +198,6 @@ class WithdrawIn(BaseModel):
 
     actor: Actor
     note: str | None = _NOTE
-
-
-class CredentialIn(BaseModel):
-    """The signer's own secret, used for this one request and then dropped: never stored, logged or called back."""
-
-    model_config = _REQUEST
-
-    passphrase: str | None = Field(None, min_length=1, max_length=1024, repr=False,
-                                   description="BSrE passphrase, or the password of a personal PKCS#12 key")
-    totp: str | None = Field(None, min_length=1, max_length=64, repr=False, description="BSrE one-time code")
-    pin: str | None = Field(None, min_length=1, max_length=256, repr=False, description="PKCS#11 token PIN")
-
-    def credential(self):
-        """As naskah's :class:`~naskah.sign.credentials.Credential`; None when nothing was given."""
-        from ..sign.credentials import Credential  # pyHanko loads slowly
-
-        if self.passphrase is None and self.totp is None and self.pin is None:
-            return None
-        return Credential(passphrase=self.passphrase, totp=self.totp, pin=self.pin)
 
 
 class SignIn(BaseModel):

@@ -90,7 +90,8 @@ PERSONAL_PASSPHRASE_REFUSED = (
 class BsreKey(BaseModel):
     """The remote signing service (BSrE Esign Client Service, API v1 or v2) through the agency's own connector.
 
-    ``kind: person``: the official's key stays with the service, ``nik`` names the official, and the passphrase
+    ``kind: person``: the official's key stays with the service, ``nik`` names the official (none: the NIK of the
+    letter's signer, ``penandatangan.nik``, so one profile serves every official), and the passphrase
     (or, with v2, a one-time code) is the credential given at signing: it is never configured. ``kind: seal``
     (v2 only): the agency's electronic seal ``subscriber_id``, with a one-time code from the signing request or
     made here from the TOTP seed in ``totp_seed_env``. The connector's HTTP basic-auth password comes from
@@ -103,7 +104,8 @@ class BsreKey(BaseModel):
     url: str = Field(pattern=r"^https?://", description="base URL of the agency's Esign Client Service")
     api: Literal["v1", "v2"] = "v1"
     kind: Literal["person", "seal"] = "person"
-    nik: str | None = Field(default=None, pattern=r"^[0-9]{16}$", description="the official's NIK (16 digits)")
+    nik: str | None = Field(default=None, pattern=r"^[0-9]{16}$",
+                            description="the official's NIK (16 digits); none: the NIK of the letter's signer")
     subscriber_id: str | None = Field(default=None, min_length=1, description="a seal's BSrE subscriber id")
     totp_seed_env: str | None = Field(default=None, pattern=ENV_NAME,
                                       description="a seal's TOTP seed (base32), to make its one-time codes")
@@ -125,8 +127,6 @@ class BsreKey(BaseModel):
                              "a BSrE seal signs with its subscriber_id and a one-time code, not a passphrase: "
                              "remove passphrase_env")
         if self.kind == "person":
-            if self.nik is None:
-                raise ValueError("a personal BSrE signer needs the official's nik")
             if self.subscriber_id is not None or self.totp_seed_env is not None:
                 raise ValueError("subscriber_id and totp_seed_env are for kind: seal")
         else:

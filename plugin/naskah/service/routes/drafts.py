@@ -108,8 +108,9 @@ async def draft_preview_png(request: Request, service: CurrentService, draft_id:
 async def paraf(request: Request, service: CurrentService, draft_id: str):
     draft, body = await _step_request(service, request, draft_id, schemas.ParafIn)
     action = "paraf" if draft.flow.paraf else "submit"
+    credential = body.credential.credential() if body.credential else None
     return await _step(service, action, service.flow.paraf, draft_id, body.actor, body.step, version=body.version,
-                       note=body.note)
+                       note=body.note, credential=credential)
 
 
 @router.post(f"{_DRAFT}/return", response_model=schemas.DraftOut,

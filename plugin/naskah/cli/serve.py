@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from ..config import settings_from_args
+from ..errors import ConfigError
 
 
 def cmd_serve(args) -> int:
-    from ..service.server import serve
+    try:
+        from ..service.server import serve
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"naskah serve needs {exc.name}, which is not installed: "
+                          f".venv/bin/pip install -e '.[service]' (the README's first command installs it)") from None
 
     return serve(settings_from_args(args), host=args.host, port=args.port, verbose=args.verbose)
 

@@ -54,7 +54,8 @@ class Service:
         self.events = FlowEvents(self.flow.db)
         self.reports = ReportCache()
         self.pool = None
-        workers = self.options.workers or ((settings.pool_size + 1) if settings.pool_size else 2)
+        pool_size = settings.pool_size or os.cpu_count() or 1  # warm LibreOffice by default, one per core
+        workers = self.options.workers or pool_size + 1
         self.runner = JobRunner(self.jobs, self._issue, workers=workers, max_queued=self.options.max_queued_jobs,
                                 on_finished=self._schedule_callback)
         self.previews = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-preview")
@@ -72,12 +73,12 @@ class Service:
     # ----------------------------------------------------------------------------------------- lifetime
 
     def start(self) -> None:
-        if self.settings.pool_size:
-            from ..convert import pool_from_settings
+        from ..convert import pool_from_settings
 
-            log.info("starting %d warm LibreOffice processes", self.settings.pool_size)
-            self.pool = pool_from_settings(self.settings).start()
-            self.naskah.pool = self.pool
+        self.pool = pool_from_settings(self.settings)
+        log.info("starting %d warm LibreOffice processes", self.pool.size)
+        self.pool.start()
+        self.naskah.pool = self.pool
         adopted = self.naskah.store.adopt_public_records(self.state_db)
         if adopted:
             log.info("moved the public facts of %d letters into the store's index", adopted)

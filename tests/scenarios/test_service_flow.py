@@ -33,8 +33,8 @@ from pki import P12_PASSWORD
 from samples import load_sample
 from service_support import ServiceProcess
 from signing_bsre_double import BsreTestDouble, DoubleUser
-from test_service import CallbackReceiver
-from test_service_page import CHROMIUM, CHROMIUM_FLAGS, _screenshot
+from browser import CHROMIUM, CHROMIUM_FLAGS, screenshot as _screenshot
+from callback_receiver import CallbackReceiver
 
 PASSPHRASE = "sandi-pejabat-" + secrets.token_hex(8)  # the official's own credential: in no file afterwards
 WRONG = "salah-" + secrets.token_hex(8)

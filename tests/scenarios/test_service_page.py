@@ -17,8 +17,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -26,11 +24,9 @@ import pytest
 import requests
 
 from samples import EXAMPLES
+from browser import CHROMIUM, CHROMIUM_FLAGS, screenshot as _screenshot
 from service_support import ServiceProcess
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: run `sh .ci/bootstrap test`")
 
@@ -95,12 +91,6 @@ def letter(service) -> dict:
     letter = response.json()
     letter["pdf"] = service.get(letter["pdf_url"]).content
     return letter
-
-
-def _screenshot(url: str, target: Path, profile: Path, height: int = 1500) -> None:
-    result = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size=900,{height}",
-                             f"--screenshot={target}", url], capture_output=True, text=True, timeout=120)
-    assert target.is_file() and target.stat().st_size > 10_000, result.stderr[-2000:]
 
 
 def test_the_page_of_a_real_letter(service, letter, shots, tmp_path):

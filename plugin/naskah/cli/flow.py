@@ -124,6 +124,15 @@ def _who(parser) -> None:
     parser.add_argument("--title", help="their position, e.g. 'Kepala Sub Bagian Umum'")
 
 
+def _step(commands, name: str, summary: str, run, description: str | None = None):
+    """A command that takes one step on a draft named by its id, done by someone (--by, --user-id, --title)."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.add_argument("draft_id")
+    _who(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def add_flow(commands) -> None:
     draft = commands.add_parser("draft", help="draft a letter (konsep) from a payload; prints its id and preview",
                                 description="Validate the payload and keep it as a draft, previewed with DRAFT "
@@ -135,43 +144,22 @@ def add_flow(commands) -> None:
     _who(draft)
     draft.set_defaults(run=cmd_draft)
 
-    paraf = commands.add_parser("paraf", help="approve (paraf) a draft's pending review step")
-    paraf.add_argument("draft_id")
+    paraf = _step(commands, "paraf", "approve (paraf) a draft's pending review step", cmd_paraf)
     paraf.add_argument("--step", type=int, help="the step (1 = the first reviewer); default: the pending one")
     paraf.add_argument("--note")
-    _who(paraf)
-    paraf.set_defaults(run=cmd_paraf)
-
-    back = commands.add_parser("return", help="return a draft for revision, with a note")
-    back.add_argument("draft_id")
-    back.add_argument("--note", required=True, help="what must be changed")
-    _who(back)
-    back.set_defaults(run=cmd_return)
-
-    revise = commands.add_parser("revise", help="give a returned draft its revised payload (reviews start again)")
-    revise.add_argument("draft_id")
-    revise.add_argument("payload", help="payload JSON file, or - for standard input")
-    _who(revise)
-    revise.set_defaults(run=cmd_revise)
-
-    withdraw = commands.add_parser("withdraw", help="withdraw a draft that will not be signed")
-    withdraw.add_argument("draft_id")
-    withdraw.add_argument("--note")
-    _who(withdraw)
-    withdraw.set_defaults(run=cmd_withdraw)
-
-    sign = commands.add_parser("sign", help="sign a reviewed draft: numbered and dated now, prints the PDF's path",
-                               description="The signing official signs with their own credential, read from "
-                                           "standard input and never kept. The letter gets today's date (WIB) "
-                                           "and its number (--nomor, else the numbering register).")
-    sign.add_argument("draft_id")
+    _step(commands, "return", "return a draft for revision, with a note", cmd_return).add_argument(
+        "--note", required=True, help="what must be changed")
+    _step(commands, "revise", "give a returned draft its revised payload (reviews start again)",
+          cmd_revise).add_argument("payload", help="payload JSON file, or - for standard input")
+    _step(commands, "withdraw", "withdraw a draft that will not be signed", cmd_withdraw).add_argument("--note")
+    sign = _step(commands, "sign", "sign a reviewed draft: numbered and dated now, prints the PDF's path", cmd_sign,
+                 "The signing official signs with their own credential, read from standard input and never kept. "
+                 "The letter gets today's date (WIB) and its number (--nomor, else the numbering register).")
     sign.add_argument("--nomor", help="the letter's number as the host assigned it (checked against the register)")
     sign.add_argument("--passphrase-stdin", action="store_true",
                       help="read the BSrE passphrase or the PKCS#12 file's password from standard input")
     sign.add_argument("--totp-stdin", action="store_true", help="read a BSrE one-time code from standard input")
     sign.add_argument("--pin-stdin", action="store_true", help="read the token's PIN (PKCS#11) from standard input")
-    _who(sign)
-    sign.set_defaults(run=cmd_sign)
 
     revoke = commands.add_parser("revoke", help="revoke (cabut) a signed letter, with the reason")
     revoke.add_argument("letter_id")

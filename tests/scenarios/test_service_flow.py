@@ -42,6 +42,7 @@ SEED = pyotp.random_base32()  # the official's one-time codes
 NIK = "3573011503850002"
 CONNECTOR_PASSWORD = "konektor-" + secrets.token_hex(8)  # the agency's connector to BSrE (an env variable)
 SIGN_V2 = "/api/v2/sign/pdf"
+LOCKOUT_ATTEMPTS = 3
 OTHER_HOST_TOKEN = secrets.token_urlsafe(24)
 STAFF = {"user_id": "u-101", "name": "Rina Wulandari", "title": "Pengadministrasi Umum"}
 KASUBAG = {"user_id": "u-102", "name": "Siti Aminah, S.Sos.", "title": "Kepala Sub Bagian Umum dan Kepegawaian"}
@@ -65,7 +66,8 @@ def _bsre_signing_dir(folder: Path, bsre: BsreTestDouble, test_pki) -> Path:
     """The default signing profile: the official's own key at BSrE v2 (no passphrase configured: it is given
     at signing), the test PKI's root trusted."""
     profile = {"key": bsre.profile_key(api="v2", nik=NIK, password_env="TEST_BSRE_CONNECTOR"), "level": "B-T",
-               "trust_roots": [str(test_pki.cert_path("root"))], "tsa": {"url": test_pki.tsa_url, "timeout": 10}}
+               "trust_roots": [str(test_pki.cert_path("root"))], "tsa": {"url": test_pki.tsa_url, "timeout": 10},
+               "lockout": {"attempts": LOCKOUT_ATTEMPTS, "minutes": 30}}
     (folder / "profiles").mkdir(parents=True)
     (folder / "profiles" / "default.yaml").write_text(yaml.safe_dump(profile), encoding="utf-8")
     return folder
@@ -330,6 +332,22 @@ def test_a_corrected_letter_says_diganti_and_links_its_replacement(service, rece
     _screenshot(old["verification_url"], _shot(tmp_path, "6-diganti.png"), tmp_path / "chromium")
     _, replacement = _chromium_text(new["verification_url"], tmp_path / "chromium")
     assert "DIGANTI" not in replacement and "DICABUT" not in replacement and new["nomor"] in replacement
+
+
+def test_after_repeated_wrong_passphrases_the_signer_is_locked_without_asking_bsre(service, receiver, bsre):
+    draft = _through_review(service, _draft(service, receiver, "WF-FLOW-LOCK"))
+    for attempt in range(1, LOCKOUT_ATTEMPTS + 1):
+        wrong = _error(_sign(service, draft["id"], {"passphrase": WRONG}), 403, "credential_refused")
+        assert wrong["bsre_code"] == "2031"
+    assert wrong["locked_until"] and "WIB" in wrong["message"]  # the last refusal started the lockout
+    asked = bsre.posts(SIGN_V2)
+    locked = service.post(f"/api/v1/drafts/{draft['id']}/sign", json={"actor": KEPALA,
+                                                                       "credential": {"passphrase": PASSPHRASE}})
+    error = _error(locked, 429, "signer_locked")
+    assert error["locked_until"] == wrong["locked_until"] and int(locked.headers["Retry-After"]) > 1700
+    assert bsre.posts(SIGN_V2) == asked  # not forwarded, not even the right passphrase
+    assert _ok(service.get(f"/api/v1/drafts/{draft['id']}"))["state"] == "awaiting_signature"
+    assert PASSPHRASE not in locked.text and WRONG not in locked.text
 
 
 def test_refusals_of_the_signers_credential_and_lockout_as_api_errors(caplog):

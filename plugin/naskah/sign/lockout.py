@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..database import POSTGRESQL, Database
+from ..i18n import _
 from .backends.bsre_http import mask_nik
 from .errors import SignerLocked
 from .profile import Pkcs11Key, Pkcs12Key, SigningProfile
@@ -46,14 +47,15 @@ def signer_key(profile: SigningProfile) -> SignerKey:
     token and key, or the PKCS#12 file."""
     key = profile.key
     if isinstance(key, Pkcs12Key):
-        return SignerKey(f"pkcs12:{key.path}", f"the PKCS#12 key {key.path}")
+        return SignerKey(f"pkcs12:{key.path}", _("the PKCS#12 key {path}").format(path=key.path))
     if isinstance(key, Pkcs11Key):
         token = f"token {key.token_label!r}" if key.token_label is not None else f"slot {key.slot}"
         return SignerKey(f"pkcs11:{key.module}:{token}:{key.key_label}",
-                         f"the PKCS#11 key {key.key_label!r} on {token}")
+                         _("the PKCS#11 key {key} on {token}").format(key=repr(key.key_label), token=token))
     if key.kind == "seal":
-        return SignerKey(f"bsre:seal:{key.subscriber_id}", f"the BSrE seal {key.subscriber_id}")
-    return SignerKey(f"bsre:nik:{key.nik}", f"the BSrE signer NIK {mask_nik(key.nik)}")
+        return SignerKey(f"bsre:seal:{key.subscriber_id}", _("the BSrE seal {subscriber}").format(
+            subscriber=key.subscriber_id))
+    return SignerKey(f"bsre:nik:{key.nik}", _("the BSrE signer NIK {nik}").format(nik=mask_nik(key.nik)))
 
 
 class SignerLockout:
@@ -94,7 +96,8 @@ class SignerLockout:
             if until is not None or dt.datetime.fromisoformat(first) + window < now:
                 failures, first = 0, _text(now)  # a lockout over, or the earlier failures out of the window
             failures += 1
-            locked = now + window if failures >= attempts else None
+            # to the second, as it is stored and said: the refusal and later checks name the same moment
+            locked = (now + window).replace(microsecond=0) if failures >= attempts else None
             db.execute("UPDATE naskah_signer_lockout SET failures = ?, first_failed_at = ?, locked_until = ? "
                        "WHERE signer = ?", (failures, first, _text(locked) if locked else None, hashed))
         return locked
@@ -111,7 +114,7 @@ def _hashed(signer: SignerKey | str) -> str:
 
 
 def _label(signer: SignerKey | str) -> str:
-    return signer.label if isinstance(signer, SignerKey) else "this signer"
+    return signer.label if isinstance(signer, SignerKey) else _("this signer")
 
 
 def _text(moment: dt.datetime) -> str:

@@ -17,6 +17,7 @@ import hashlib
 import io
 import logging
 import os
+import stat
 import tempfile
 import textwrap
 import threading
@@ -26,7 +27,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from ..files import write_atomically
+from ..errors import SigningError
+from ..files import private_folder, write_atomically
 from .profile import SigningProfile
 
 log = logging.getLogger("naskah.sign")
@@ -150,7 +152,16 @@ _lock = threading.Lock()
 
 
 def _cache_dir() -> Path:
-    return Path(tempfile.gettempdir()) / f"naskah-fonts-{os.getuid()}"
+    """Our own folder under the shared temporary folder: made private by us, and refused when another user made
+    it first (font files planted there would end up in signed letters)."""
+    folder = Path(tempfile.gettempdir()) / f"naskah-fonts-{os.getuid()}"
+    private_folder(folder)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise SigningError(f"the stamp font cache {folder} is not a folder of this user: remove it")
+    if info.st_mode & 0o077:  # ours, from a version that made it readable to others
+        folder.chmod(0o700)
+    return folder
 
 
 @lru_cache(maxsize=8)
@@ -163,7 +174,7 @@ def _latin_cut(font: Path, mtime_ns: int) -> Path:
     with _lock:
         if target.exists():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
         options = subset.Options()
         options.name_IDs = ["*"]  # keep the names pyHanko reads (the PostScript name)
         options.notdef_outline = True

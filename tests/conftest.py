@@ -8,6 +8,7 @@ in tests/unit (one module per package module) and tests/scenarios (end to end); 
 by its file name, so no two test files may share one."""
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 from naskah.config import load_settings  # noqa: E402
+from naskah.i18n import language, set_language  # noqa: E402
 from naskah.pipeline import Naskah  # noqa: E402
 
 from samples import load_sample  # noqa: E402
@@ -24,6 +26,20 @@ from samples import load_sample  # noqa: E402
 # the signing tests' fixtures (PDF/A letters, the certomancer test PKI served on 127.0.0.1, demo-signed
 # letters) and the delivery tests' (the host DMS on 127.0.0.1)
 pytest_plugins = ("pki_fixtures", "dms_support")
+
+
+# The tests written before naskah spoke Indonesian read its messages in English: the installation's language
+# (settings, the CLI and service processes the tests start) and the language of the moment. Tests of the
+# Indonesian messages ask for them (tests/unit/test_i18n.py, tests/unit/test_messages.py).
+os.environ["NASKAH_LANGUAGE"] = "en"
+set_language("en")
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Each test starts in English, whatever the one before it set."""
+    with language("en"):
+        yield
 
 
 def pytest_sessionstart(session):

@@ -2,6 +2,7 @@
 LibreOffice processes, past bad payloads, with every failure reported at the end."""
 from __future__ import annotations
 
+import contextvars
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .errors import NaskahError, PayloadError, Problem
+from .i18n import _
 from .payload import parse_payload, read_payload
 from .pipeline import IssuedLetter, Naskah
 
@@ -46,7 +48,8 @@ def read_batch(path: str | Path) -> list[BatchItem]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        return [(str(path), PayloadError([Problem("", f"cannot read batch file: {exc}")], str(path)))]
+        return [(str(path), PayloadError([Problem("", _("cannot read batch file: {error}").format(error=exc))],
+                                         str(path)))]
     for number, line in enumerate(lines, start=1):
         if line.strip():
             source = f"{path}:{number}"
@@ -82,7 +85,9 @@ def issue_batch(naskah: Naskah, items: Iterable[BatchItem], *, workers: int = 2,
             return BatchFailure(source, exc)
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="naskah-batch") as executor:
-        futures = {executor.submit(issue_one, index): index for index in range(len(items))}
+        # each worker speaks the caller's language (naskah.i18n)
+        futures = {executor.submit(contextvars.copy_context().run, issue_one, index): index
+                   for index in range(len(items))}
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[futures[future]] = outcome

@@ -15,6 +15,7 @@ from jinja2 import TemplateSyntaxError
 
 from .config import Settings
 from .errors import NaskahError
+from .i18n import _
 from .letters import LETTER_KINDS
 from .mapping import Mapping
 from .payload import read_payload
@@ -37,8 +38,10 @@ class CheckReport:
         return not self.errors
 
     def to_text(self) -> str:
-        lines = [f"error: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
-        lines.append(f"{len(self.checked)} mappings checked, {len(self.errors)} errors, {len(self.warnings)} warnings")
+        lines = [_("error: {finding}").format(finding=e) for e in self.errors]
+        lines += [_("warning: {finding}").format(finding=w) for w in self.warnings]
+        lines.append(_("{checked} mappings checked, {errors} errors, {warnings} warnings").format(
+            checked=len(self.checked), errors=len(self.errors), warnings=len(self.warnings)))
         return "\n".join(lines)
 
 
@@ -61,44 +64,50 @@ def _check_mapping(mapping: Mapping, mappings: dict[str, Mapping], settings: Set
     template_path = settings.templates_dir / mapping.template
     used = _template_variables(template_path, where, report)
     if not mapping.examples:
-        report.warnings.append(f"{where}: no example payload, so the letter it builds is not checked")
+        report.warnings.append(_("{where}: no example payload, so the letter it builds is not checked").format(
+            where=where))
     for example in mapping.examples:
         try:
             payload = read_payload(example)
             if route(payload, mappings) is not mapping:
-                report.errors.append(f"{where}: example {example.name} is not routed to this mapping by match rules")
+                report.errors.append(_("{where}: example {example} is not routed to this mapping by match rules")
+                                     .format(where=where, example=example.name))
             letter = validate(mapping.letter, mapping.apply(payload), str(example))
             context = letter.to_context()
             mapping.metadata_for(context)
         except NaskahError as exc:
-            report.errors.append(f"{where}: example {example.name}: {exc}")
+            report.errors.append(_("{where}: example {example}: {error}").format(where=where, example=example.name,
+                                                                                 error=exc))
             continue
         if used is None:
             continue
         for name in sorted(used - set(context) - PROVIDED_BY_NASKAH):
-            report.errors.append(f"{template_path.name}: uses {{{{ {name} }}}}, which mapping {where} never provides")
+            report.errors.append(_("{template}: uses {tag}, which mapping {where} never provides").format(
+                template=template_path.name, tag="{{ " + name + " }}", where=where))
         try:
             render_docx(template_path, context | {"footer": DRAFT_FOOTER})
         except NaskahError as exc:
-            report.errors.append(f"{where}: example {example.name} does not render: {exc}")
+            report.errors.append(_("{where}: example {example} does not render: {error}").format(
+                where=where, example=example.name, error=exc))
     if used is not None:
         printed_as = getattr(LETTER_KINDS[mapping.letter], "PRINTED_AS", {})
         for name in sorted(set(mapping.context) - used):
             if used & set(printed_as.get(name, ())):
                 continue
-            report.warnings.append(f"{where}: builds '{name}', which {template_path.name} never prints")
+            report.warnings.append(_("{where}: builds '{name}', which {template} never prints").format(
+                where=where, name=name, template=template_path.name))
 
 
 def _template_variables(path: Path, where: str, report: CheckReport) -> set[str] | None:
     if not path.is_file():
-        report.errors.append(f"{where}: template {path} does not exist")
+        report.errors.append(_("{where}: template {path} does not exist").format(where=where, path=path))
         return None
     template: DocxTemplate = load_template(path)
     try:
         return template_variables(template)
     except TemplateSyntaxError as exc:
-        report.errors.append(f"{path.name}: template syntax error: {exc.message}, near "
-                             f"\"{_text_near(template, exc.lineno)}\"")
+        report.errors.append(_("{template}: template syntax error: {error}, near \"{text}\"").format(
+            template=path.name, error=exc.message, text=_text_near(template, exc.lineno)))
         return None
 
 
@@ -117,4 +126,4 @@ def _text_near(template: DocxTemplate, lineno: int | None) -> str:
             end = openings[index + 1].start() if index + 1 < len(openings) else len(text)
             if _CLOSING[opening.group()] not in text[opening.end():end]:
                 return text[max(0, opening.start() - 40):end + 40].strip()
-    return "(place not found; check tags split by formatting)"
+    return _("(place not found; check tags split by formatting)")

@@ -10,9 +10,11 @@ environment variable, or the path of a file, that holds one. With no ``[[service
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,6 +26,7 @@ from .secrets import ENV_NAME
 #: The repository root when naskah runs from a checkout (``pip install -e .``): it holds the shipped
 #: ``mappings/``, ``templates/`` and ``signing/``.
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
+HOST_NAME = r"^[A-Za-z0-9_.-]{1,64}$"
 
 
 class HostOptions(BaseModel):
@@ -31,7 +34,7 @@ class HostOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="sent as X-Naskah-Host with HMAC requests")
+    name: str = Field(pattern=HOST_NAME, description="sent as X-Naskah-Host with HMAC requests")
     token_env: str | None = Field(default=None, pattern=ENV_NAME, description="variable holding the API token")
     token_file: Path | None = Field(default=None, description="file holding the API token")
     hmac_secret_env: str | None = Field(default=None, pattern=ENV_NAME,
@@ -41,6 +44,12 @@ class HostOptions(BaseModel):
         default_factory=list,
         description="URLs the host's callbacks may go to (each a prefix, e.g. https://eoffice.example/api/naskah/); "
                     "none: callbacks refused")
+    read_letters_of: list[Annotated[str, Field(pattern=HOST_NAME)]] = Field(
+        default_factory=list, description="other hosts whose letters this host may read too (GET a letter and its "
+                                          "PDF); by default a host reads only the letters it issued")
+    read_unrecorded: bool | None = Field(
+        default=None, description="whether this host may read letters that record no host (issued from the command "
+                                  "line, or before naskah recorded hosts); default: yes when it is the only host")
 
     @field_validator("callback_prefixes")
     @classmethod
@@ -84,6 +93,28 @@ class ServiceOptions(BaseModel):
     job_retention_days: float = Field(default=7, gt=0, description="finished jobs are forgotten after this")
     max_concurrent_verifications: int = Field(default=2, ge=1, le=32,
                                               description="signature checks at once; more wait in line")
+    read_timeout: float = Field(default=10.0, gt=0, le=300,
+                                description="seconds a client may take to send a request's headers, and to send "
+                                            "each next part of its body; slower connections are closed")
+    body_timeout: float = Field(default=300.0, gt=0, le=3600,
+                                description="seconds a client may take to send a whole request body")
+    max_connections: int = Field(default=256, ge=8, le=10000,
+                                 description="open connections at once; a request beyond them gets 503")
+    verify_max_signatures: int = Field(default=10, ge=1, le=1000,
+                                       description="an uploaded PDF with more signature fields is refused unchecked")
+    verify_max_objects: int = Field(default=10000, ge=100,
+                                    description="an uploaded PDF with more objects (over all revisions) is refused "
+                                                "unchecked; a one-page letter has about 300")
+    verify_time_budget: float = Field(default=10.0, gt=0, le=600,
+                                      description="seconds one uploaded PDF may be checked; then it is refused")
+    page_views_per_minute: int = Field(default=60, ge=0,
+                                       description="verification pages one client may open a minute (0: no limit)")
+    uploads_per_minute: int = Field(default=10, ge=0,
+                                    description="files one client may upload to the verification page a minute "
+                                                "(0: no limit)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses of reverse proxies whose X-Forwarded-For names the client "
+                                          "(for the per-client limits); none: the connection's address")
     callback_field: str | None = Field(
         default="callback_url", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
         description="dotted path of the callback URL in the host's payload (a callback_url query parameter wins)")
@@ -103,6 +134,16 @@ class ServiceOptions(BaseModel):
             raise ValueError("every host needs its own name")
         return self
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted proxy {proxy!r} is not an IP address or network") from None
+        return proxies
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -118,6 +159,9 @@ class Settings(BaseModel):
     templates_dir: Path = Field(default=SOURCE_ROOT / "templates", description="folder of DOCX templates")
     signing_dir: Path = Field(default=SOURCE_ROOT / "signing", description="folder of signing profiles")
     data_dir: Path = Field(default_factory=_default_data_dir, description="demo key, LibreOffice profiles")
+    language: Literal["id", "en"] = Field(default="id", description="the language of messages to people: id "
+                                                                      "(Indonesian) or en; a service request's "
+                                                                      "Accept-Language wins")
     store_dir: Path | None = Field(default=None, description="local store; default DATA_DIR/store")
     verification_base_url: str = Field(
         default="http://127.0.0.1:8080/v", description="the QR code encodes BASE/<letter id>"

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ConfigError
+from .files import private_file
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 BUSY_SECONDS = 60
@@ -89,7 +90,7 @@ class Database:
 
     @contextmanager
     def _sqlite(self, write: bool) -> Iterator["Cursor"]:
-        _create_private(self.path)
+        private_file(self.path)
         connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
@@ -143,27 +144,3 @@ class Cursor:
         names = [column[0] for column in self._cursor.description]
         return [dict(zip(names, row)) for row in self._cursor.fetchall()]
 
-
-def _create_private(path: Path) -> None:
-    """Make the missing folders 0700 and the file 0600, umask or not; existing ones are left as they are."""
-    if path.exists():
-        return
-    missing = []
-    for folder in [path.parent, *path.parent.parents]:
-        if folder.exists():
-            break
-        missing.append(folder)
-    for folder in reversed(missing):
-        try:
-            os.mkdir(folder, 0o700)
-        except FileExistsError:
-            continue
-        os.chmod(folder, 0o700)
-    try:
-        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    try:
-        os.fchmod(handle, 0o600)
-    finally:
-        os.close(handle)

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import _, ngettext
+
 
 class NaskahError(Exception):
-    """Base of every error naskah raises on purpose; its message is meant for the user."""
+    """Base of every error naskah raises on purpose; its message is meant for the user (in their language where a
+    secretariat user reads it: see :mod:`naskah.i18n`)."""
 
 
 class ConfigError(NaskahError):
@@ -30,10 +33,13 @@ class PayloadError(NaskahError):
         self.problems = list(problems)
         self.source = source
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        where = f" {source}" if source else ""
         count = len(self.problems)
-        noun = "problem" if count == 1 else "problems"
-        super().__init__(f"payload{where} refused, {count} {noun}:\n{lines}")
+        if source:
+            head = ngettext("payload {source} refused, {count} problem:", "payload {source} refused, {count} problems:",
+                            count)
+        else:
+            head = ngettext("payload refused, {count} problem:", "payload refused, {count} problems:", count)
+        super().__init__(head.format(source=source, count=count) + "\n" + lines)
 
 
 class ConversionError(NaskahError):
@@ -62,8 +68,8 @@ class SignedInPerson(FlowError):
 
     def __init__(self, letter_kind: str, mapping: str):
         self.letter_kind, self.mapping = letter_kind, mapping
-        super().__init__(
-            f"a {letter_kind} letter (mapping {mapping}) is signed by its official in person: draft it "
-            f"(naskah draft / POST /api/v1/drafts) and let the official sign it with their own credential "
-            f"(naskah sign / POST /api/v1/drafts/ID/sign); one-call issuing is for sealed letters and the demo key",
-            "signed_in_person")
+        super().__init__(_(
+            "a {letter_kind} letter (mapping {mapping}) is signed by its official in person: draft it "
+            "(naskah draft / POST /api/v1/drafts) and let the official sign it with their own credential "
+            "(naskah sign / POST /api/v1/drafts/ID/sign); one-call issuing is for sealed letters and the demo key"
+        ).format(letter_kind=letter_kind, mapping=mapping), "signed_in_person")

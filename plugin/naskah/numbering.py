@@ -27,14 +27,15 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .database import POSTGRESQL, Cursor, Database, now_text
 from .errors import ConfigError, NaskahError
+from .i18n import N_, _
 
 SEQUENCE = "urut"
 DEFAULT_KEY = "{kode_unit}/{tahun}"
 
 # messages a secretariat user may see, each written once (for the gettext catalogs)
-MISSING_FIELD = "the letter number needs {field}, which this letter does not give"
-NUMBER_TAKEN = "the number {number} is used already by another letter"
-NUMBER_EMPTY = "the letter number is empty"
+MISSING_FIELD = N_("the letter number needs {field}, which this letter does not give")
+NUMBER_TAKEN = N_("the number {number} is used already by another letter")
+NUMBER_EMPTY = N_("the letter number is empty")
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS naskah_number_counters (key TEXT PRIMARY KEY, last INTEGER NOT NULL)",
@@ -50,11 +51,12 @@ _SCHEMA = (
 
 
 class NumberingError(NaskahError):
-    """A letter number could not be given: a field it needs is missing, or the number is taken."""
+    """A letter number could not be given: a field it needs is missing, or the number is taken (the message in the
+    language of the moment)."""
 
     def __init__(self, template: str, **facts):
         self.template, self.facts = template, facts
-        super().__init__(template.format(**facts))
+        super().__init__(_(template).format(**facts))
 
 
 class NumberTaken(NumberingError):
@@ -164,7 +166,7 @@ def _field_names(template: str) -> set[str]:
         parsed = list(_FORMATTER.parse(template))
     except ValueError as error:
         raise ValueError(f"{template!r} is not a number format: {error}") from None
-    names = {name for _, name, _, _ in parsed if name is not None}
+    names = {name for _text, name, _spec, _conversion in parsed if name is not None}
     for name in names:
         if not name.isidentifier():
             raise ValueError(f"{template!r}: {{{name}}} is not a plain field name (letters, digits, _)")

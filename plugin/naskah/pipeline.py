@@ -17,13 +17,14 @@ from pathlib import Path
 
 from .config import Settings, load_settings
 from .convert import LibreOfficePool, converter_for
-from .errors import PayloadError, Problem, SignedInPerson, SigningError
+from .errors import PayloadError, SignedInPerson, SigningError
 from .letters import LETTER_KINDS, Letter
 from .lifecycle.flow import SEAL
 from .mapping import DmsFields, MappedLetter, Mapping, dms_fields, load_mappings
 from .render import DRAFT_FOOTER, render_docx
+from .payload import workflow_identity
 from .route import route
-from .store import LocalStore, StoredLetter, letter_id_for
+from .store import LocalStore, StoredLetter, workflow_key
 from .validate import validate
 
 log = logging.getLogger("naskah")
@@ -65,7 +66,8 @@ class FinalFacts:
 
 @dataclass(frozen=True)
 class PreparedLetter:
-    """A payload that passed every rule: what will be rendered, and under which id."""
+    """A payload that passed every rule: what will be rendered, and under which id (``letter_id``, public and
+    random; ``workflow_key``, what makes it the same letter when issued again)."""
 
     mapping: Mapping
     letter: Letter
@@ -74,6 +76,7 @@ class PreparedLetter:
     workflow_id: str
     content_hash: str
     metadata: dict
+    workflow_key: str
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,8 @@ class Naskah:
         if final is not None:
             final.apply_to(mapped, LETTER_KINDS[chosen.letter])
         letter = validate(chosen.letter, mapped, source)
-        identity = chosen.identity_of(payload)
-        if identity is None:
-            field = chosen.identity.payload_path or chosen.identity.source
-            raise PayloadError([Problem(field, "required to identify the letter, missing from the payload")], source)
+        identity = workflow_identity(chosen.identity_of(payload),
+                                     chosen.identity.payload_path or chosen.identity.source, source)
         context = letter.to_context()
         content_hash = hashlib.sha256(
             json.dumps({"letter": chosen.letter, "context": context}, sort_keys=True, default=_json_default,
@@ -130,8 +131,9 @@ class Naskah:
         ).hexdigest()
         metadata = {"jenis": chosen.letter, "workflow_id": identity, "penerbit": letter.issuer}
         metadata |= chosen.metadata_for(context)
-        letter_id = letter_id_for(chosen.letter, identity, str(context.get("nomor", "")))
-        return PreparedLetter(chosen, letter, context, letter_id, identity, content_hash, metadata)
+        key = workflow_key(chosen.letter, identity, str(context.get("nomor", "")))
+        letter_id = self.store.letter_id_for_key(key)  # the stored letter's, or a new unguessable one
+        return PreparedLetter(chosen, letter, context, letter_id, identity, content_hash, metadata, key)
 
     def route(self, payload: dict, mapping: str | None = None, source: str | None = None) -> Mapping:
         try:
@@ -149,17 +151,18 @@ class Naskah:
         docx = self.render_docx(prepared, DRAFT_FOOTER)
         return self.convert(docx) if pdf else docx
 
-    def issue(self, payload: dict, mapping: str | None = None, source: str | None = None) -> IssuedLetter:
+    def issue(self, payload: dict, mapping: str | None = None, source: str | None = None, *,
+              host: str | None = None) -> IssuedLetter:
         """Issue one letter: prepared from the payload, then signed, stored and delivered; the result carries
-        what was prepared."""
-        return self.issue_prepared(self.prepare(payload, mapping, source))
+        what was prepared. ``host``: the service host issuing it (None: the command line)."""
+        return self.issue_prepared(self.prepare(payload, mapping, source), host=host)
 
-    def issue_prepared(self, prepared: PreparedLetter) -> IssuedLetter:
+    def issue_prepared(self, prepared: PreparedLetter, *, host: str | None = None) -> IssuedLetter:
         """Seal, store and deliver a letter that ``prepare`` accepted (the service prepares before queueing).
 
         Only for letters the system seals (``flow: seal``) or signs with the local demo key: a letter its
         official signs in person goes through the signature flow (``naskah.signature_flow``)."""
-        existing = self.store.check_same(prepared.letter_id, prepared.content_hash)
+        existing = self.store.check_same(prepared.workflow_key, prepared.content_hash, host)
         # once per letter; a mapping whose dms section cannot be computed fails before signing
         fields = self._dms_fields(prepared)
         if existing:
@@ -168,7 +171,7 @@ class Naskah:
         profile = self.signing_profile(prepared.mapping)
         if prepared.mapping.flow.kind != SEAL and not _local_test_key(profile):
             raise SignedInPerson(prepared.mapping.letter, prepared.mapping.name)
-        issued = self.sign_and_store(prepared, self.render_final(prepared, profile), profile)
+        issued = self.sign_and_store(prepared, self.render_final(prepared, profile), profile, host=host)
         return self.deliver(issued, fields)
 
     def signing_profile(self, mapping: Mapping):
@@ -184,9 +187,10 @@ class Naskah:
             return self.convert(docx)
 
     def sign_and_store(self, prepared: PreparedLetter, unsigned: bytes, profile, *, credential=None,
-                       lockout=None) -> IssuedLetter:
+                       lockout=None, host: str | None = None) -> IssuedLetter:
         """Sign ``unsigned`` (with the signer's own ``credential`` where the profile's key is personal) and store
-        it; the caller delivers it (``deliver``) once whatever else belongs to the signing has committed."""
+        it, recording the service ``host`` that issued it; the caller delivers it (``deliver``) once whatever else
+        belongs to the signing has committed."""
         from .sign import sign_pdf
 
         letter = prepared.letter
@@ -202,11 +206,13 @@ class Naskah:
                 **({"credential": credential} if credential is not None else {}),
                 **({"lockout": lockout} if lockout is not None else {}),
             )
+        self._intend_delivery(prepared)
         with self.timings.measure("store"):
             stored = self.store.put(
                 letter_id=prepared.letter_id, mapping=prepared.mapping.name, letter_kind=prepared.mapping.letter,
                 workflow_id=prepared.workflow_id, content_hash=prepared.content_hash, pdf=signed,
-                metadata=prepared.metadata, public_facts=letter.public_facts(),
+                metadata=prepared.metadata, public_facts=letter.public_facts(), workflow_key=prepared.workflow_key,
+                host=host,
             )
         log.info("issued %s %s -> %s", prepared.mapping.letter, prepared.letter_id, stored.pdf_path)
         return self._issued(stored, prepared, reused=False)
@@ -226,6 +232,17 @@ class Naskah:
         return dms_fields(prepared.mapping, prepared.context | {
             "letter_id": prepared.letter_id, "workflow_id": prepared.workflow_id,
             "letter_kind": prepared.mapping.letter, "metadata": prepared.metadata})
+
+    def _intend_delivery(self, prepared: PreparedLetter) -> None:
+        """Before the store's commit, the outbox keeps the delivery it will record after it: a process that dies
+        in between leaves a stored letter that ``Delivery.reconcile`` records (``naskah serve`` does at start
+        and on its schedule, ``naskah outbox retry`` each time)."""
+        if self.delivery is None:
+            return
+        from .deliver.document import plan_of
+
+        plan = plan_of(self._dms_fields(prepared), mapping_has_dms=prepared.mapping.dms is not None)
+        self.delivery.intend(prepared.letter_id, prepared.workflow_id, plan)
 
     def deliver(self, issued: IssuedLetter, fields: DmsFields | None = None) -> IssuedLetter:
         """Record the stored letter in the outbox, then try to deliver it once (with bounded retries)."""

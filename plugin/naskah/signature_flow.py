@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 
 from .database import Database
 from .errors import FlowError
-from .files import write_atomically
+from .files import private_folder, write_atomically
 from .formatting import tanggal as tanggal_text
+from .i18n import N_, _, date_text
 from .lifecycle import Actor, Draft, Lifecycle, TrailEntry, require
-from .lifecycle.states import ALLOWED_FROM, PARAF, SIGN
+from .lifecycle.states import ALLOWED_FROM, PARAF, SIGN, state_label
 from .lifecycle.flow import SEAL
 from .numbering import NumberRegister
 from .pipeline import FinalFacts, IssuedLetter, Naskah, PreparedLetter
@@ -39,14 +40,14 @@ WIB = ZoneInfo("Asia/Jakarta")
 DRAFT_NOMOR = "………"
 
 # messages a secretariat user may see, each written once (for the gettext catalogs)
-SEALED_NOT_DRAFTED = ("a {letter_kind} letter (mapping {mapping}) is sealed by the system without a person: issue it "
-                      "in one call (naskah issue / POST /api/v1/letters), it has no drafts")
-TEXT_CHANGED = ("the letter as it would be signed differs from the draft that was reviewed (version {version}), "
-                "beyond its number and date: {difference}; the draft must be revised and reviewed again")
-NO_NUMBER = ("the letter needs a number: give it in the signing request, or configure the mapping's numbering "
-             "register (numbering: in mappings/{mapping}.yaml)")
-NOT_SIGNED_LETTER = "there is no signed letter {letter_id} in the signature flow"
-LETTER_CLOSED = "letter {letter_id} cannot be corrected: it is {state}"
+SEALED_NOT_DRAFTED = N_("a {letter_kind} letter (mapping {mapping}) is sealed by the system without a person: "
+                        "issue it in one call (naskah issue / POST /api/v1/letters), it has no drafts")
+TEXT_CHANGED = N_("the letter as it would be signed differs from the draft that was reviewed (version {version}), "
+                  "beyond its number and date: {difference}; the draft must be revised and reviewed again")
+NO_NUMBER = N_("the letter needs a number: give it in the signing request, or configure the mapping's numbering "
+               "register (numbering: in mappings/{mapping}.yaml)")
+NOT_SIGNED_LETTER = N_("there is no signed letter {letter_id} in the signature flow")
+LETTER_CLOSED = N_("letter {letter_id} cannot be corrected: it is {state}")
 
 
 def today_in_wib() -> dt.date:
@@ -147,7 +148,8 @@ class SignatureFlow:
                 unsigned = self.naskah.render_final(prepared, profile)
                 self._check_reviewed_text(draft, preview, unsigned, prepared, profile.footer)
                 issued = self.naskah.sign_and_store(prepared, unsigned, profile, credential=credential,
-                                                    lockout=self.lockout if credential is not None else None)
+                                                    lockout=self.lockout if credential is not None else None,
+                                                    host=draft.host)
                 self.lifecycle.mark_signed(draft_id, actor, letter_id=issued.letter_id, number=number or "",
                                            signed_date=signed_on, version=version)
                 if draft.supersedes:
@@ -187,9 +189,9 @@ class SignatureFlow:
         if pending is None:
             return None
         if pending.action == "revise":
-            return "revision by the drafter"
+            return _("revision by the drafter")
         if pending.action == "submit":
-            return "submission"
+            return _("submission")
         mapping = self.naskah.mappings.get(draft.mapping)
         person = mapping.person_of(pending.person, draft.payload) if mapping else None
         title = pending.title
@@ -205,7 +207,7 @@ class SignatureFlow:
     def _prepare_draft(self, payload: dict, mapping: str | None, source: str | None) -> PreparedLetter:
         chosen = self.naskah.route(payload, mapping, source)
         if chosen.flow.kind == SEAL:
-            raise FlowError(SEALED_NOT_DRAFTED.format(letter_kind=chosen.letter, mapping=chosen.name),
+            raise FlowError(_(SEALED_NOT_DRAFTED).format(letter_kind=chosen.letter, mapping=chosen.name),
                             "sealed_letter")
         # until signing the letter shows the host's number if it gave one, else a blank to be filled
         nomor = None if _payload_number(self.naskah, chosen, payload) else DRAFT_NOMOR
@@ -220,7 +222,7 @@ class SignatureFlow:
 
     def _keep_preview(self, draft: Draft, pdf: bytes, facts: dict) -> None:
         folder = self.previews / draft.id
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(folder)
         write_atomically(folder / f"v{draft.version}.pdf", pdf)
         write_atomically(folder / f"v{draft.version}.json", json.dumps(facts, ensure_ascii=False).encode("utf-8"))
 
@@ -259,7 +261,7 @@ class SignatureFlow:
             with self.register.assign(mapping.numbering.numbering, fields) as number:
                 yield number
         else:
-            raise FlowError(NO_NUMBER.format(mapping=mapping.name), "number_required")
+            raise FlowError(_(NO_NUMBER).format(mapping=mapping.name), "number_required")
 
     def _check_reviewed_text(self, draft: Draft, preview: Preview, unsigned: bytes, prepared: PreparedLetter,
                              footer: str) -> None:
@@ -269,19 +271,21 @@ class SignatureFlow:
         final = _comparable(pdf_text(unsigned), [prepared.context.get("nomor")], [prepared.letter.tanggal],
                             [DRAFT_FOOTER, footer])
         if reviewed != final:
-            raise FlowError(TEXT_CHANGED.format(version=draft.version, difference=_first_difference(reviewed, final)),
+            raise FlowError(_(TEXT_CHANGED).format(version=draft.version,
+                                                   difference=_first_difference(reviewed, final)),
                             "text_changed")
 
     def _signed_draft(self, letter_id: str) -> Draft:
         draft = self.lifecycle.by_letter(letter_id)
         if draft is None:
-            raise FlowError(NOT_SIGNED_LETTER.format(letter_id=letter_id), "not_in_flow")
+            raise FlowError(_(NOT_SIGNED_LETTER).format(letter_id=letter_id), "not_in_flow")
         return draft
 
     def _check_correctable(self, letter_id: str) -> None:
         draft = self._signed_draft(letter_id)
         if draft.state != "signed":
-            raise FlowError(LETTER_CLOSED.format(letter_id=letter_id, state=draft.state), "letter_closed")
+            raise FlowError(_(LETTER_CLOSED).format(letter_id=letter_id, state=state_label(draft.state)),
+                            "letter_closed")
 
 
 def standing_of_letter(settings, letter_id: str) -> str | None:
@@ -292,9 +296,10 @@ def standing_of_letter(settings, letter_id: str) -> str | None:
     if draft is None or draft.state == "signed":
         return None
     when = (draft.closed_at or "")[:10]
+    when = date_text(dt.date.fromisoformat(when)) if when else when
     if draft.state == "revoked":
-        return f"REVOKED (dicabut) on {when}: {draft.revocation_reason}"
-    return f"SUPERSEDED (diganti) on {when} by letter {draft.superseded_by}"
+        return _("REVOKED (dicabut) on {date}: {reason}").format(date=when, reason=draft.revocation_reason)
+    return _("SUPERSEDED (diganti) on {date} by letter {letter_id}").format(date=when, letter_id=draft.superseded_by)
 
 
 def _beside(location: str, name: str) -> str:
@@ -335,4 +340,5 @@ def _comparable(text: str, numbers: list[str | None], dates: list[dt.date], foot
 def _first_difference(reviewed: str, final: str) -> str:
     at = next((i for i, (a, b) in enumerate(zip(reviewed, final)) if a != b), min(len(reviewed), len(final)))
     start = max(0, at - 30)
-    return f"the draft reads {reviewed[start:at + 40]!r}, the letter {final[start:at + 40]!r}"
+    return _("the draft reads {reviewed}, the letter {final}").format(reviewed=repr(reviewed[start:at + 40]),
+                                                                      final=repr(final[start:at + 40]))

@@ -1,7 +1,12 @@
 """The local store, the embedded default delivery target: a folder of signed PDFs and a SQLite index.
 
-A letter's id comes from what makes it the same letter (its kind, the host's workflow identity and its
-number), so issuing the same payload twice gives back the stored letter instead of a second one.
+A letter has two keys. Its workflow key comes from what makes it the same letter (its kind, the host's workflow
+identity and its number), so issuing the same payload twice gives back the stored letter instead of a second one.
+Its public id, printed in the QR code and the verification URL, is random (128 bits): nobody can find a letter
+by guessing workflow ids and numbers. Letters stored before ids were random keep theirs (the first 20 hex digits
+of the workflow key), and their URLs keep working.
+Each row records the host that issued the letter (NULL from the command line): the service shows a host only
+its own letters and those configuration shares with it.
 The PDF is written (atomically) before its index row, so an index row always has its file.
 Each row also keeps the letter's public facts (issuer, signer's title...), which the verification page shows,
 whether the letter was issued from the command line or by the service.
@@ -11,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+import secrets
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import StoreConflictError
-from .files import write_atomically
+from .files import private_file, private_folder, write_atomically
+from .i18n import _
 from .letters import PublicFacts
 
 _SCHEMA = """
@@ -34,18 +42,34 @@ CREATE TABLE IF NOT EXISTS letters (
     pdf_path      TEXT NOT NULL,
     metadata      TEXT NOT NULL,
     issued_at     TEXT NOT NULL,
-    public_facts  TEXT
+    public_facts  TEXT,
+    host          TEXT,
+    workflow_key  TEXT
 )
 """
+_WORKFLOW_KEY_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS letters_by_workflow_key ON letters (workflow_key)"
 
 #: columns added since the first index; an older index gets them at open (its rows hold NULL)
-_ADDED_COLUMNS = {"public_facts": "TEXT"}
+_ADDED_COLUMNS = {"public_facts": "TEXT", "host": "TEXT", "workflow_key": "TEXT"}
+
+#: a public id: 32 hex digits (random), or 20 (a letter stored before ids were random)
+LETTER_ID = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{20})$")
 
 
-def letter_id_for(letter_kind: str, identity: str, nomor: str) -> str:
-    """A short, stable id; it is also the last part of the verification URL in the QR code."""
+def workflow_key(letter_kind: str, identity: str, nomor: str) -> str:
+    """What makes a letter the same letter, for idempotency; never shown (it can be computed by anyone who
+    knows the workflow id and number). Letters stored before ids were random have it as their id."""
     digest = hashlib.sha256("\x1f".join((letter_kind, identity, nomor)).encode("utf-8")).hexdigest()
     return digest[:20]
+
+
+#: the old name of :func:`workflow_key` (it was the public id until ids became random)
+letter_id_for = workflow_key
+
+
+def new_letter_id() -> str:
+    """A public id that cannot be derived from the letter: 128 random bits."""
+    return secrets.token_hex(16)
 
 
 @dataclass(frozen=True)
@@ -64,13 +88,15 @@ class StoredLetter:
     metadata: dict
     issued_at: str
     public_facts: PublicFacts | None = None  # None for a letter stored before the index kept them
+    host: str | None = None  # the service host that issued it; None: the command line, or before hosts were kept
+    workflow_key: str | None = None
 
 
 class LocalStore:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.letters_dir = self.directory / "letters"
-        self.letters_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.letters_dir)  # 0700, and the index 0600: letters are private (files.py)
         self.index_path = self.directory / "index.sqlite"
         with self._connect() as db:
             db.execute(_SCHEMA)
@@ -82,9 +108,13 @@ class LocalStore:
                     except sqlite3.OperationalError as exc:  # another process added it meanwhile
                         if "duplicate column" not in str(exc):
                             raise
+            if "workflow_key" not in present:  # a letter stored before ids were random: its id is its key
+                db.execute("UPDATE letters SET workflow_key = letter_id WHERE workflow_key IS NULL")
+            db.execute(_WORKFLOW_KEY_INDEX)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.index_path, timeout=30)
+        db = sqlite3.connect(private_file(self.index_path), timeout=30)
+        db.execute("PRAGMA secure_delete = ON")  # deleted rows do not linger in freed pages
         db.row_factory = sqlite3.Row
         return db
 
@@ -104,19 +134,51 @@ class LocalStore:
             row = db.execute("SELECT letter_id FROM letters WHERE sha256 = ?", (sha256,)).fetchone()
         return row["letter_id"] if row else None
 
-    def check_same(self, letter_id: str, content_hash: str) -> StoredLetter | None:
-        """The stored letter with this id; a conflict if it was issued with other content."""
-        stored = self.get(letter_id)
-        if stored and stored.content_hash != content_hash:
-            raise StoreConflictError(
-                f"letter {letter_id} (number {stored.nomor}, workflow {stored.workflow_id}) was already issued "
-                f"on {stored.issued_at} with different content; a corrected letter needs a new number"
-            )
+    def by_workflow_key(self, key: str) -> StoredLetter | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM letters WHERE workflow_key = ?", (key,)).fetchone()
+        return _stored(row) if row else None
+
+    def letter_id_for_key(self, key: str) -> str:
+        """The public id of the letter with this workflow key: the stored one's, else a new random one."""
+        stored = self.by_workflow_key(key)
+        return stored.letter_id if stored else new_letter_id()
+
+    def check_same(self, key: str, content_hash: str, host: str | None = None) -> StoredLetter | None:
+        """The stored letter with this workflow key; a conflict if it was issued with other content.
+
+        ``host``: the service host asking (None: the command line). A letter another host issued is a conflict
+        whose message says nothing about it (not its id, number, workflow id or date). A letter that records no
+        host (issued from the command line, or before hosts were recorded) becomes the asking host's when it
+        sends the very same content: it holds the whole letter, and issued it, or one just like it."""
+        stored = self.by_workflow_key(key)
+        if stored is None:
+            return None
+        if host is not None and stored.host is None and stored.content_hash == content_hash:
+            with self._connect() as db:
+                db.execute("UPDATE letters SET host = ? WHERE workflow_key = ? AND host IS NULL", (host, key))
+            stored = self.by_workflow_key(key)  # ours, or the host's that claimed it first
+        if host is not None and stored.host not in (None, host):
+            raise StoreConflictError(_("another host already issued a letter with this kind, workflow id and "
+                                       "number; a letter of this host needs a workflow id or number of its own"))
+        if stored.content_hash != content_hash:
+            if host is not None and stored.host != host:
+                raise StoreConflictError(_("a letter with this kind, workflow id and number was already issued "
+                                           "with different content; a corrected letter needs a new number"))
+            raise StoreConflictError(_(
+                "letter {letter_id} (number {nomor}, workflow {workflow_id}) was already issued on {issued_at} with "
+                "different content; a corrected letter needs a new number"
+            ).format(letter_id=stored.letter_id, nomor=stored.nomor, workflow_id=stored.workflow_id,
+                     issued_at=stored.issued_at))
         return stored
 
     def put(self, *, letter_id: str, mapping: str, letter_kind: str, workflow_id: str | None,
-            content_hash: str, pdf: bytes, metadata: dict, public_facts: PublicFacts | None = None) -> StoredLetter:
-        existing = self.check_same(letter_id, content_hash)
+            content_hash: str, pdf: bytes, metadata: dict, public_facts: PublicFacts | None = None,
+            workflow_key: str | None = None, host: str | None = None) -> StoredLetter:
+        """Store a signed letter; with no ``workflow_key`` its id is its key (as before ids were random).
+        ``host``: the service host that issued it (None: the command line)."""
+        key = workflow_key or letter_id
+        existing = self.check_same(key, content_hash, host)
         if existing:
             return existing
         sha256 = hashlib.sha256(pdf).hexdigest()
@@ -131,7 +193,7 @@ class LocalStore:
             hal=_text(metadata.get("hal")), penandatangan=_text(metadata.get("penandatangan")),
             sha256=sha256, content_hash=content_hash, pdf_path=str(path),
             metadata=json.dumps(metadata, ensure_ascii=False, default=str), issued_at=issued_at,
-            public_facts=_facts_json(public_facts) if public_facts else None,
+            public_facts=_facts_json(public_facts) if public_facts else None, host=host, workflow_key=key,
         )
         with self._connect() as db:
             db.execute(
@@ -139,10 +201,17 @@ class LocalStore:
                 tuple(row.values()),
             )
         # Another process may have stored the same letter meanwhile: the first row wins.
-        stored = self.check_same(letter_id, content_hash)
-        if stored.pdf_path != path:
-            path.unlink(missing_ok=True)
+        try:
+            stored = self.check_same(key, content_hash, host)
+        finally:
+            if self._path_of(key) != path:  # the winner's file stays, ours goes
+                path.unlink(missing_ok=True)
         return stored
+
+    def _path_of(self, key: str) -> Path | None:
+        with self._connect() as db:
+            row = db.execute("SELECT pdf_path FROM letters WHERE workflow_key = ?", (key,)).fetchone()
+        return Path(row["pdf_path"]) if row else None
 
     def replace_pdf(self, letter: StoredLetter, pdf: bytes) -> Path:
         """Store a new version of a letter's PDF (a renewed archival timestamp): the index moves to it only if
@@ -155,7 +224,8 @@ class LocalStore:
                                  (sha256, str(path), letter.letter_id, letter.sha256)).rowcount
         if changed != 1:
             path.unlink(missing_ok=True)
-            raise StoreConflictError(f"letter {letter.letter_id} changed in the store meanwhile; try again")
+            raise StoreConflictError(_("letter {letter_id} changed in the store meanwhile; try again").format(
+                letter_id=letter.letter_id))
         if Path(letter.pdf_path) != path:
             Path(letter.pdf_path).unlink(missing_ok=True)
         return path

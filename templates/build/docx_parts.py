@@ -1,8 +1,8 @@
 """The parts every naskah template is built from with python-docx: page and fonts, paragraphs whose
 template tags stay in one run, tables, the kop, the signature block with the ``ttd`` bookmark, the footer.
 
-Used by make_surat_tugas.py and make_surat_dinas.py. The contract the templates follow (variables,
-filters, the ``ttd`` bookmark, the footer, page size and fonts) is in templates/README.md.
+Used by make_surat_tugas.py, make_keputusan.py and make_surat_dinas.py. The contract the templates follow
+(variables, filters, the ``ttd`` bookmark, the footer, page size and fonts) is in templates/README.md.
 """
 from __future__ import annotations
 
@@ -313,16 +313,45 @@ def add_footer(doc: Document) -> None:
 # The letter, top to bottom
 # ---------------------------------------------------------------------------------------------------
 
-def add_kop(doc: Document) -> None:
-    """The letterhead, in the body of page 1 only, closed by a double rule.
+#: The words before the website and the e-mail address on the kop's contact line, by template set: Malang's own
+#: format (Perwal Kota Malang 16/2023 Lampiran C) writes "Website:" and "e-mail:"; Permendagri 1/2023's writes
+#: "Laman" and "Pos-el".
+CONTACT_WORDS = {"malang": ("Website", "e-mail"), "permendagri": ("Laman", "Pos-el")}
+#: The template set these generators write.
+TEMPLATE_SET = "malang"
+#: The kop is a borderless table: the emblem's column on the left, then the kop lines centred in the rest of the
+#: width, as on a Malang letterhead.
+KOP_SIDE = Cm(2.75)
+EMBLEM_TAG = "{% if kop.lambang %}{{ kop.lambang }}{% endif %}"
 
-    Centred on the page; a logo goes in as a picture anchored to the first line, placed left of the text.
+
+def contact_line(words: tuple[str, str]) -> str:
+    """ "Website: ..., e-mail: ..." in the set's words, each part only when the agency has it."""
+    web, mail = words
+    return ("{% if kop.website %}" + web + ": {{ kop.website }}{% endif %}"
+            "{% if kop.website and kop.email %}, {% endif %}"
+            "{% if kop.email %}" + mail + ": {{ kop.email }}{% endif %}")
+
+
+def add_kop(doc: Document, words: tuple[str, str] = CONTACT_WORDS[TEMPLATE_SET]) -> None:
+    """The letterhead, in the body of page 1 only, closed by a double rule across the page.
+
+    The regional emblem (``kop.lambang``, a picture naskah puts in at rendering) sits in the left column, the kop
+    lines are centred in the rest of the width.
     """
-    paragraph(doc, "{{ kop.pemerintah }}", size=Pt(14), align=ALIGN.CENTER, space_after=Pt(0))
-    paragraph(doc, "{{ kop.nama }}", bold=True, size=Pt(16), align=ALIGN.CENTER, space_after=Pt(0))
-    paragraph(doc, "{{ kop.alamat }}", size=Pt(10), align=ALIGN.CENTER, space_after=Pt(0))
-    last = paragraph(doc, "{{ kop.laman }}", size=Pt(10), align=ALIGN.CENTER, space_after=Pt(12))
-    bottom_rule(last)
+    widths = [KOP_SIDE, Emu(TEXT_WIDTH - KOP_SIDE)]
+    table = fixed_table(doc, widths, borders=False, cell_margins=False)
+    emblem, text = table.rows[0].cells
+    first_paragraph(emblem, EMBLEM_TAG, align=ALIGN.LEFT, space_after=Pt(0))
+    emblem.vertical_alignment = text.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    first_paragraph(text, "{{ kop.pemerintah }}", size=Pt(14), align=ALIGN.CENTER, space_after=Pt(0))
+    paragraph(text, "{{ kop.nama }}", bold=True, size=Pt(16), align=ALIGN.CENTER, space_after=Pt(0))
+    paragraph(text, "{{ kop.alamat }}", size=Pt(10), align=ALIGN.CENTER, space_after=Pt(0))
+    paragraph(text, contact_line(words), size=Pt(10), align=ALIGN.CENTER, space_after=Pt(0))
+    rule = paragraph(doc, "", space_after=Pt(12))
+    rule.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    rule.paragraph_format.line_spacing = Pt(3)
+    bottom_rule(rule)
 
 
 def add_signature(doc: Document, *, ditetapkan: bool, stamp_bookmark: bool, pangkat: bool = True) -> None:
@@ -355,4 +384,16 @@ def add_signature(doc: Document, *, ditetapkan: bool, stamp_bookmark: bool, pang
         tag(doc, "{%p endif %}")
     tag(doc, "{%p if penandatangan.baris_nip %}")
     paragraph(doc, "{{ penandatangan.baris_nip }}", left_indent=RIGHT_BLOCK_INDENT, space_after=Pt(0))
+    tag(doc, "{%p endif %}")
+
+
+def add_tembusan(doc: Document, heading: str = "Tembusan:") -> None:
+    """ "Tembusan:" and the numbered job titles, kept together (a list too long for what is left of the page
+    goes whole to the next one); nothing at all when there is none."""
+    tag(doc, "{%p if tembusan %}")
+    paragraph(doc, heading, space_before=Pt(12), space_after=Pt(0), keep_with_next=True)
+    tag(doc, "{%p for t in tembusan %}")
+    paragraph(doc, "{{ loop.index }}.\t{{ t }}", left_indent=NUMBER_INDENT, first_line_indent=Emu(-NUMBER_INDENT),
+              tabs=[NUMBER_INDENT], space_after=Pt(0), keep_with_next=True)
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")

@@ -13,8 +13,8 @@ lists hang so wrapped lines start under the text), the signature block of the Su
 The closing paragraph and every line of the signature block are kept with the next paragraph, so the
 signature never starts a page without the last lines of the letter.
 
-Like make_surat_tugas.py, this script only makes the first version of the files: once secretariat staff
-edit the .docx files, running it again throws their edits away. The variables are listed in
+Like make_surat_tugas.py, this script writes the shipped .docx files: change them here and run it again (an
+installation's own edited copies stay in its own templates folder). The variables are listed in
 templates/README.md ("Context of the surat dinas templates").
 
     .venv/bin/python templates/build/make_surat_dinas.py [OUTPUT_DIR]
@@ -28,7 +28,7 @@ from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.shared import Cm, Emu, Pt
 
-from docx_parts import (ALIGN, NUMBER_INDENT, TEMPLATES, add_footer, add_kop, add_row, add_signature,
+from docx_parts import (ALIGN, NUMBER_INDENT, TEMPLATES, add_footer, add_kop, add_row, add_signature, add_tembusan,
                         first_paragraph, fixed_table, new_document, numbered, paragraph, row_property, shade,
                         save_lean, tag)
 
@@ -115,18 +115,6 @@ def numbered_list(doc: Document, items: str, text: str, *, left=Cm(0)) -> None:
 def closing(doc: Document, text: str) -> None:
     """The last paragraph: kept with the signature block, which is kept together (docx_parts)."""
     body(doc, text, space_before=AFTER_LIST, keep_with_next=True).paragraph_format.space_after = Pt(12)
-
-
-def add_tembusan(doc: Document) -> None:
-    """ "Tembusan:" and the numbered job titles, kept together (a list too long for what is left of the page
-    goes whole to the next one); nothing at all when there is none."""
-    tag(doc, "{%p if tembusan %}")
-    paragraph(doc, "Tembusan:", space_before=Pt(12), space_after=Pt(0), keep_with_next=True)
-    tag(doc, "{%p for t in tembusan %}")
-    paragraph(doc, "{{ loop.index }}.\t{{ t }}", left_indent=NUMBER_INDENT, first_line_indent=Emu(-NUMBER_INDENT),
-              tabs=[NUMBER_INDENT], space_after=Pt(0), keep_with_next=True)
-    tag(doc, "{%p endfor %}")
-    tag(doc, "{%p endif %}")
 
 
 def durasi(prefix: str) -> str:

@@ -1,10 +1,13 @@
-"""Generate the two Surat Tugas templates of Perwal Kota Malang 16/2023, Lampiran C (format surat):
+"""Generate the two Surat Tugas templates of Perwal Kota Malang 16/2023, Lampiran C (format surat), and the
+Surat Perintah forming a team laid out like the first (Malang Pasal 9 ayat (6), Tangerang Pasal 22 ayat (1)):
 
     templates/surat_tugas_tim.docx       C.1, for a Tim Kerja, with the Lampiran listing the team
     templates/surat_tugas_individu.docx  C.2, for one official
+    templates/surat_perintah.docx        C.1 with MEMERINTAHKAN: forms a Tim Kerja and names its Ketua
 
-This script only made the first version of the files. Secretariat staff now edit the .docx files
-themselves (wording, spacing, the kop, a logo), so running it again throws their edits away.
+The shipped .docx files are this script's output: change them here and run it again. An installation whose
+staff edit their own copies in Word keeps those in its own templates folder, which this script must not
+overwrite (give it an output folder).
 
 The contract the templates follow (variables, filters, the ``ttd`` bookmark, the footer, page size and
 fonts) is in templates/README.md.
@@ -20,9 +23,9 @@ from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.shared import Cm, Emu, Pt
 
-from docx_parts import (ALIGN, RIGHT_BLOCK_INDENT, TEMPLATES, TEXT_WIDTH, add_footer, add_kop, add_row,
-                        add_signature, first_paragraph, fixed_table, new_document, numbered, paragraph,
-                        row_property, save_lean, shade, tag)
+from docx_parts import (ALIGN, NUMBER_INDENT, RIGHT_BLOCK_INDENT, SPACE_AFTER, TEMPLATES, TEXT_WIDTH, add_footer,
+                        add_kop, add_row, add_signature, add_tembusan, first_paragraph, fixed_table, new_document,
+                        numbered, paragraph, row_property, save_lean, shade, tag)
 
 # "Dasar", "Kepada", "Untuk": label, colon, then the text.
 LABEL_WIDTH, COLON_WIDTH = Cm(2.5), Cm(0.5)
@@ -32,8 +35,15 @@ LABEL_WIDTH, COLON_WIDTH = Cm(2.5), Cm(0.5)
 # The letter, top to bottom (the kop and the signature block are in docx_parts.py)
 # ---------------------------------------------------------------------------------------------------
 
-def add_title(doc: Document) -> None:
-    paragraph(doc, "SURAT TUGAS", bold=True, underline=True, size=Pt(14), align=ALIGN.CENTER, space_after=Pt(0))
+#: The words that tell the two letters apart: title, the verb of the order, the validity sentence's subject.
+WORDS = {
+    "tugas": ("SURAT TUGAS", "MENUGASKAN:", "Surat tugas ini", "Lampiran Surat Tugas"),
+    "perintah": ("SURAT PERINTAH", "MEMERINTAHKAN:", "Surat perintah ini", "Lampiran Surat Perintah"),
+}
+
+
+def add_title(doc: Document, title: str = "SURAT TUGAS") -> None:
+    paragraph(doc, title, bold=True, underline=True, size=Pt(14), align=ALIGN.CENTER, space_after=Pt(0))
     paragraph(doc, "NOMOR: {{ nomor }}", align=ALIGN.CENTER, space_after=Pt(12))
 
 
@@ -55,10 +65,15 @@ def add_dasar(doc: Document) -> None:
     first_paragraph(cell, "{%p for d in dasar %}", space_after=Pt(0))
     numbered(cell, "{{ loop.index }}.", "{{ d }}")
     tag(cell, "{%p endfor %}")
+    # a surat penugasan after an approval cites it (``rujukan``) as its last Dasar
+    tag(cell, "{%p if rujukan %}")
+    numbered(cell, "{{ dasar|length + 1 }}.", "Surat {{ rujukan.dari }} Nomor {{ rujukan.nomor }} tanggal "
+                                              "{{ rujukan.tanggal|tanggal }} hal {{ rujukan.hal }}")
+    tag(cell, "{%p endif %}")
 
 
-def add_menugaskan(doc: Document) -> None:
-    paragraph(doc, "MENUGASKAN:", bold=True, align=ALIGN.CENTER, space_before=Pt(6), space_after=Pt(9))
+def add_menugaskan(doc: Document, verb: str = "MENUGASKAN:") -> None:
+    paragraph(doc, verb, bold=True, align=ALIGN.CENTER, space_before=Pt(6), space_after=Pt(9))
 
 
 def add_kepada_tim(cell) -> None:
@@ -86,21 +101,33 @@ def add_kepada_individu(cell) -> None:
 
 def add_kepada_untuk(doc: Document, kind: str) -> None:
     table, widths, kepada = labelled_table(doc, "Kepada")
-    if kind == "tim":
+    if kind in ("tim", "perintah"):
         add_kepada_tim(kepada)
     else:
         add_kepada_individu(kepada)
     untuk = fill_label_row(add_row(table, widths), "Untuk")
-    first_paragraph(untuk, "{%p for u in untuk %}", space_after=Pt(0))
-    numbered(untuk, "{{ loop.index }}.", "{{ u }};")
-    tag(untuk, "{%p endfor %}")
-    numbered(untuk, "{{ untuk|length + 1 }}.", "Melaksanakan perintah ini dengan penuh tanggungjawab;")
-    numbered(untuk, "{{ untuk|length + 2 }}.",
+    if kind == "perintah":  # the team and its Ketua first, the Ketua's report to the assessors last
+        first_paragraph(untuk, "1.\tMelaksanakan tugas sebagai Ketua dan Anggota {{ tim.nama }} sebagaimana "
+                               "terlampir, dengan {{ tim.ketua.nama }} sebagai Ketua Tim Kerja;",
+                        **numbered_format())
+        tag(untuk, "{%p for u in untuk %}")
+        numbered(untuk, "{{ loop.index + 1 }}.", "{{ u }};")
+        tag(untuk, "{%p endfor %}")
+        numbered(untuk, "{{ untuk|length + 2 }}.", "Ketua Tim Kerja melaporkan hasil kinerja anggota timnya kepada "
+                 "Pejabat Penilai Kinerja masing-masing sebagai bahan pertimbangan penilaian kinerja;")
+        offset = 2
+    else:
+        first_paragraph(untuk, "{%p for u in untuk %}", space_after=Pt(0))
+        numbered(untuk, "{{ loop.index }}.", "{{ u }};")
+        tag(untuk, "{%p endfor %}")
+        offset = 0
+    numbered(untuk, f"{{{{ untuk|length + {offset + 1} }}}}.", "Melaksanakan perintah ini dengan penuh tanggungjawab;")
+    numbered(untuk, f"{{{{ untuk|length + {offset + 2} }}}}.",
              "Melaporkan hasilnya kepada {{ melapor_kepada }} sebagai Pimpinan Unit Organisasi.", last=True)
 
 
-def add_penutup(doc: Document) -> None:
-    paragraph(doc, "Surat tugas ini mulai berlaku sejak tanggal ditetapkan sampai dengan tanggal "
+def add_penutup(doc: Document, subject: str = "Surat tugas ini") -> None:
+    paragraph(doc, subject + " mulai berlaku sejak tanggal ditetapkan sampai dengan tanggal "
                    "{{ berlaku_sampai|tanggal }}.", align=ALIGN.JUSTIFY, space_before=Pt(6), space_after=Pt(6))
     paragraph(doc, "Apabila di kemudian hari terdapat kekeliruan akan dilakukan perbaikan sebagaimana mestinya.",
               align=ALIGN.JUSTIFY, space_after=Pt(18))
@@ -118,10 +145,10 @@ LAMPIRAN_COLUMNS = [  # (heading, width)
 ]
 
 
-def add_lampiran_heading(doc: Document) -> None:
+def add_lampiran_heading(doc: Document, heading: str = "Lampiran Surat Tugas") -> None:
     """Top right of a new page: Lampiran Surat Tugas, Nomor, Tanggal (colons aligned), then the team."""
     label, value = Emu(RIGHT_BLOCK_INDENT + Cm(1.8)), Emu(RIGHT_BLOCK_INDENT + Cm(2.25))
-    paragraph(doc, "Lampiran Surat Tugas", left_indent=RIGHT_BLOCK_INDENT, space_after=Pt(0),
+    paragraph(doc, heading, left_indent=RIGHT_BLOCK_INDENT, space_after=Pt(0),
               page_break_before=True)
     for name, text in (("Nomor", "{{ nomor }}"), ("Tanggal", "{{ ditetapkan.tanggal|tanggal }}")):
         paragraph(doc, f"{name}\t:\t{text}", left_indent=value, first_line_indent=Emu(RIGHT_BLOCK_INDENT - value),
@@ -160,8 +187,8 @@ def add_lampiran_table(doc: Document) -> None:
     paragraph(doc, "", space_after=Pt(18))
 
 
-def add_lampiran(doc: Document) -> None:
-    add_lampiran_heading(doc)
+def add_lampiran(doc: Document, heading: str = "Lampiran Surat Tugas") -> None:
+    add_lampiran_heading(doc, heading)
     add_lampiran_table(doc)
     add_signature(doc, ditetapkan=False, stamp_bookmark=False)
 
@@ -170,20 +197,32 @@ def add_lampiran(doc: Document) -> None:
 # The two templates
 # ---------------------------------------------------------------------------------------------------
 
+def numbered_format() -> dict:
+    """The paragraph format of ``numbered`` (docx_parts), for a numbered item written into a cell's first paragraph."""
+    return dict(align=ALIGN.JUSTIFY, left_indent=NUMBER_INDENT, first_line_indent=Emu(-NUMBER_INDENT),
+                tabs=[NUMBER_INDENT], space_after=SPACE_AFTER)
+
+
+FILES = {"tim": "surat_tugas_tim", "individu": "surat_tugas_individu", "perintah": "surat_perintah"}
+
+
 def build(kind: str) -> Document:
-    """``kind`` is "tim" (Lampiran C.1) or "individu" (Lampiran C.2)."""
-    title = {"tim": "Surat Tugas Tim Kerja", "individu": "Surat Tugas Individu"}[kind]
+    """``kind`` is "tim" (Lampiran C.1), "individu" (Lampiran C.2) or "perintah" (C.1 as a Surat Perintah)."""
+    title = {"tim": "Surat Tugas Tim Kerja", "individu": "Surat Tugas Individu",
+             "perintah": "Surat Perintah Pembentukan Tim Kerja"}[kind]
+    heading, verb, subject, lampiran = WORDS["perintah" if kind == "perintah" else "tugas"]
     doc = new_document(title)
     # python-docx's blank document starts with no paragraph; everything is appended in order.
     add_kop(doc)
-    add_title(doc)
+    add_title(doc, heading)
     add_dasar(doc)
-    add_menugaskan(doc)
+    add_menugaskan(doc, verb)
     add_kepada_untuk(doc, kind)
-    add_penutup(doc)
+    add_penutup(doc, subject)
     add_signature(doc, ditetapkan=True, stamp_bookmark=True)
-    if kind == "tim":
-        add_lampiran(doc)
+    add_tembusan(doc)
+    if kind in ("tim", "perintah"):
+        add_lampiran(doc, lampiran)
     add_footer(doc)
     return doc
 
@@ -191,8 +230,8 @@ def build(kind: str) -> Document:
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else TEMPLATES
     out.mkdir(parents=True, exist_ok=True)
-    for kind in ("tim", "individu"):
-        path = out / f"surat_tugas_{kind}.docx"
+    for kind, name in FILES.items():
+        path = out / f"{name}.docx"
         save_lean(build(kind), path)
         print(path)
     return 0

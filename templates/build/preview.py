@@ -1,42 +1,36 @@
 """Render the templates with the sample payloads and look at the result.
 
-For each case: render the template with docxtpl, convert to PDF/A-2b with LibreOffice as naskah does,
+For each case: render the template as naskah does, convert to PDF/A-2b with LibreOffice as naskah does,
 make PNG previews (pdftoppm), and report the page count, where the ``/ttd`` named destination lands and
 whether the signer's name clears the 3 cm stamp box.
 
     .venv/bin/python templates/build/preview.py [OUTPUT_DIR] [--signed] [CASE...]   (default /tmp/naskah-preview)
 
-Surat Tugas cases (contexts built here, following templates/README.md): the two samples, a 40-member
-team (the table header must repeat on pages 3+), and both letters with values holding & < " ' (they
-must print literally).
-
-Surat dinas cases (permohonan/jawaban pelibatan, pengajuan sukarela and its penolakan): the example
-payloads of the mappings, and long or hostile variants of them (40 officials, ten reasons, very long names
-and titles, u.b. signature, ten tembusan), taken through naskah's own route, mapping and letter model,
-so the context is exactly the one ``naskah render`` gives the template. For these the report also says
-whether a word lies under the stamp box and how many body lines share the signature's page (0 would be a
-signature orphaned at the top of a page). ``--signed`` also issues them, signed, into OUTPUT_DIR/store and
+Every case is an example payload of the mappings or a variant of one, taken through naskah's own route, mapping,
+letter model and renderer (with the kop's emblem), so the context is exactly the one ``naskah render`` gives the
+template. Surat Tugas and Surat Perintah: the samples, the surat penugasan citing an approval, a 40-member team
+(the table header must repeat on pages 3+), and letters with values holding & < " ' (they must print literally).
+Keputusan: the sample and a long one (40 members, six considerations, eight duties, seven more diktum, ten
+copies). Surat dinas (permohonan/jawaban pelibatan, pengajuan sukarela and its penolakan): the samples and long
+or hostile variants (40 officials, ten reasons, very long names and titles, u.b. signature, ten tembusan). The
+report also says whether a word lies under the stamp box and how many body lines share the signature's page (0
+would be a signature orphaned at the top of a page). ``--signed`` also issues them, signed, into OUTPUT_DIR/store and
 writes PNGs of the signed pages (CASE-signed-N.png). NASKAH_CONFIG selects other mappings or templates.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined
 from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugin"))
-from naskah.formatting import FILTERS, nip  # noqa: E402
+from naskah.render import render_docx  # noqa: E402
 
-TEMPLATES = ROOT / "templates"
-EXAMPLES = Path("/work/shared/examples/host-eoffice")
 FOOTER = "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik."
 EXPORT = "pdf:writer_pdf_Export:" + json.dumps({
     "SelectPdfVersion": {"type": "long", "value": "2"},
@@ -44,77 +38,6 @@ EXPORT = "pdf:writer_pdf_Export:" + json.dumps({
 })
 STAMP_HEIGHT = 85  # points, signing/profiles/default.yaml
 HOSTILE = "Tom & Jerry <b>\"Kutip\"</b> O'Neil"
-
-
-def kop(data: dict) -> dict:
-    pd = data["perangkat_daerah"]
-    return {
-        "pemerintah": data["instansi"]["nama"].upper(),
-        "nama": pd["nama"].upper(),
-        "alamat": f"{pd['alamat']} {pd['kota']} {pd['kode_pos']}, Telp. {pd['telepon']}, Faks. {pd['faks']}",
-        "laman": f"Laman: {pd['website']}, Pos-el: {pd['email']}",
-    }
-
-
-def penandatangan(signer: dict) -> dict:
-    return signer | {
-        "baris_jabatan": [f"{signer['kedudukan']} {signer['jabatan_pemberi']}", f"{signer['jabatan']},"],
-        "baris_pangkat": signer["pangkat"],
-        "baris_nip": f"NIP {nip(signer['nip'])}",
-    }
-
-
-def pegawai(person: dict) -> dict:
-    return {key: person[key] for key in ("nama", "pangkat", "golongan", "nip", "jabatan")}
-
-
-def context(name: str) -> dict:
-    data = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))["data"]
-    result = {
-        "kop": kop(data),
-        "nomor": data["nomor"],
-        "dasar": data["dasar"],
-        "untuk": data["untuk"],
-        "melapor_kepada": data["melapor_kepada"],
-        "berlaku_sampai": dt.date.fromisoformat(data["berlaku_sampai"]),
-        "ditetapkan": {"tempat": data["ditetapkan"]["tempat"],
-                       "tanggal": dt.date.fromisoformat(data["ditetapkan"]["tanggal"])},
-        "penandatangan": penandatangan(data["penandatangan"]),
-        "footer": FOOTER,
-    }
-    if "tim" in data:
-        result["tim"] = {"nama": data["tim"]["nama"], "anggota": [
-            pegawai(m) | {"kedudukan": m["peran"].capitalize()} for m in data["tim"]["anggota"]]}
-    else:
-        result["pegawai"] = pegawai(data["pegawai"])
-    return result
-
-
-def big_team(size: int) -> dict:
-    ctx = context("surat-tugas-tim")
-    sample = ctx["tim"]["anggota"]
-    members = []
-    for index in range(size):
-        member = dict(sample[index % len(sample)])
-        member["nip"] = member["nip"][:15] + f"{index + 1:03d}"
-        member["kedudukan"] = "Ketua" if index == 0 else "Anggota"
-        members.append(member)
-    ctx["tim"]["anggota"] = members
-    return ctx
-
-
-def hostile(ctx: dict) -> dict:
-    ctx["nomor"] = "800/01&<02>/\"A\"/'B'"
-    ctx["dasar"] = ctx["dasar"] + [HOSTILE]
-    ctx["untuk"] = ctx["untuk"] + [HOSTILE]
-    ctx["melapor_kepada"] = HOSTILE
-    ctx["penandatangan"]["nama"] = HOSTILE
-    if "tim" in ctx:
-        ctx["tim"]["nama"] = HOSTILE
-        ctx["tim"]["anggota"][1]["nama"] = HOSTILE
-    else:
-        ctx["pegawai"]["nama"] = HOSTILE
-    return ctx
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -225,21 +148,54 @@ def naskah_instance(store: Path | None = None):
     return Naskah(load_settings(store_dir=store))
 
 
-CASES = {  # case name: (template, context)
-    "tim": ("surat_tugas_tim.docx", lambda: context("surat-tugas-tim")),
-    "individu": ("surat_tugas_individu.docx", lambda: context("surat-tugas-individu")),
-    "tim-40": ("surat_tugas_tim.docx", lambda: big_team(40)),
-    "tim-hostile": ("surat_tugas_tim.docx", lambda: hostile(context("surat-tugas-tim"))),
-    "individu-hostile": ("surat_tugas_individu.docx", lambda: hostile(context("surat-tugas-individu"))),
+def big_team(size: int):
+    """A team of ``size``: the sample's members again and again under new NIPs, the Ketua first."""
+    def change(d: dict) -> None:
+        sample = d["tim"]["anggota"]
+        d["tim"]["anggota"] = [dict(sample[i % len(sample)], nip=sample[i % len(sample)]["nip"][:15] + f"{i + 1:03d}",
+                                    peran="ketua" if i == 0 else "anggota") for i in range(size)]
+    return change
+
+
+def hostile_tugas(d: dict) -> None:
+    d["nomor"] = "800/01&<02>/\"A\"/'B'"
+    d["dasar"] = d["dasar"] + [HOSTILE]
+    d["untuk"] = d["untuk"] + [HOSTILE]
+    d["melapor_kepada"] = HOSTILE
+    d["penandatangan"]["nama"] = HOSTILE
+    if "tim" in d:
+        d["tim"]["nama"] = HOSTILE
+        d["tim"]["anggota"][1]["nama"] = HOSTILE
+    else:
+        d["pegawai"]["nama"] = HOSTILE
+
+
+def long_keputusan(d: dict) -> None:
+    big_team(40)(d)
+    d["menimbang"] = reasons(6)
+    d["tugas"] = reasons(8)
+    d["diktum"] = reasons(7)
+    d["tembusan"] = TEMBUSAN_10
+
+
+CASES = {  # case name: payload
+    "tim": lambda: payload("surat-tugas-tim"),
+    "individu": lambda: payload("surat-tugas-individu"),
+    "penugasan": lambda: payload("surat-tugas-penugasan"),
+    "tim-40": lambda: variant("surat-tugas-tim", "40", big_team(40)),
+    "tim-hostile": lambda: variant("surat-tugas-tim", "hostile", hostile_tugas),
+    "individu-hostile": lambda: variant("surat-tugas-individu", "hostile", hostile_tugas),
+    "surat-perintah": lambda: payload("surat-perintah-tim"),
+    "surat-perintah-40": lambda: variant("surat-perintah-tim", "40", big_team(40)),
+    "keputusan": lambda: payload("keputusan-tim-kerja"),
+    "keputusan-long": lambda: variant("keputusan-tim-kerja", "long", long_keputusan),
+    **DINAS_CASES,
 }
 
 
-def render(template: Path, ctx: dict, out: Path) -> None:
-    env = Environment(undefined=StrictUndefined)
-    env.filters.update(FILTERS)
-    doc = DocxTemplate(template)
-    doc.render(ctx, jinja_env=env, autoescape=True)
-    doc.save(out)
+def render(naskah, prepared, ctx: dict, out: Path) -> None:
+    """As naskah renders it (its sandbox, filters and the kop's emblem)."""
+    out.write_bytes(render_docx(naskah.settings.templates_dir / prepared.mapping.template, ctx))
 
 
 def convert(docx_files: list[Path], out: Path) -> None:
@@ -316,21 +272,15 @@ def main(argv: list[str]) -> int:
     only = set(args[1:])
     out.mkdir(parents=True, exist_ok=True)
     contexts, payloads, sources = {}, {}, {}
-    for case, (template, make) in CASES.items():
-        if only and case not in only:
-            continue
-        contexts[case] = make()
-        sources[case] = out / f"{case}.docx"
-        render(TEMPLATES / template, contexts[case], sources[case])
-    naskah = naskah_instance(out / "store") if any(not only or c in only for c in DINAS_CASES) else None
-    for case, make in DINAS_CASES.items():
+    naskah = naskah_instance(out / "store")
+    for case, make in CASES.items():
         if only and case not in only:
             continue
         payloads[case] = make()
         prepared = naskah.prepare(payloads[case], source=case)
         contexts[case] = prepared.context | {"footer": FOOTER}
         sources[case] = out / f"{case}.docx"
-        render(naskah.settings.templates_dir / prepared.mapping.template, contexts[case], sources[case])
+        render(naskah, prepared, contexts[case], sources[case])
     convert(list(sources.values()), out)
     for case, ctx in contexts.items():
         pdf = out / f"{case}.pdf"
@@ -338,13 +288,12 @@ def main(argv: list[str]) -> int:
             old.unlink()
         subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(out / case)], check=True)
         print("\n".join(report(case, pdf, ctx)))
-        if case in payloads:
-            print("\n".join(stamp_report(pdf)))
-            if signed:
-                issued = naskah.issue(payloads[case], source=case)
-                subprocess.run(["pdftoppm", "-r", "60", "-png", str(issued.pdf_path), str(out / f"{case}-signed")],
-                               check=True)
-                print(f"  signed: {issued.pdf_path}")
+        print("\n".join(stamp_report(pdf)))
+        if signed:
+            issued = naskah.issue(payloads[case], source=case)
+            subprocess.run(["pdftoppm", "-r", "60", "-png", str(issued.pdf_path), str(out / f"{case}-signed")],
+                           check=True)
+            print(f"  signed: {issued.pdf_path}")
         if case.endswith("hostile"):
             text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
             flat = " ".join(text.split())

@@ -20,7 +20,9 @@ from service_support import ServiceProcess
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, data_dir):
     service = ServiceProcess(tmp_path_factory.mktemp("service-fuzz"), data_dir, pool_size=None,
-                             service_toml="max_body_bytes = 262144\nmax_upload_bytes = 1048576").start()
+                             service_toml="max_body_bytes = 262144\nmax_upload_bytes = 1048576\n"
+                                          # every example reaches the page (its rate limits are tested apart)
+                                          "page_views_per_minute = 0\nuploads_per_minute = 0").start()
     yield service
     service.stop()
 

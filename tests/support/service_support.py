@@ -31,10 +31,12 @@ def hmac_headers(secret: str, method: str, path: str, body: bytes = b"", *, host
 
 
 class ServiceProcess:
-    """``python -m naskah.cli --config FILE serve --port PORT``, stopped with SIGTERM like a service manager."""
+    """``python -m naskah.cli --config FILE serve --port PORT``, stopped with SIGTERM like a service manager.
+    ``language``: the installation's (English for the tests that read its messages in English)."""
 
     def __init__(self, workdir: Path, data_dir: Path, *, pool_size: int | None = 1, service_toml: str = "",
-                 callback_prefix: str | None = None, signing_dir: Path | None = None, extra_env: dict | None = None):
+                 callback_prefix: str | None = None, signing_dir: Path | None = None, extra_env: dict | None = None,
+                 language: str = "en"):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_loopback_port()
@@ -44,7 +46,7 @@ class ServiceProcess:
         self.store = self.workdir / "store"
         prefixes = f'callback_prefixes = ["{callback_prefix}"]' if callback_prefix else ""
         lines = [f'data_dir = "{data_dir}"', f'store_dir = "{self.store}"',
-                 f'verification_base_url = "{self.base}/v"']
+                 f'verification_base_url = "{self.base}/v"', f'language = "{language}"']
         if pool_size:
             lines.append(f"pool_size = {pool_size}")
         if signing_dir:

@@ -2,6 +2,7 @@
 correction, on a real SQLite file and a real PostgreSQL; every step in the trail, every illegal step refused."""
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import inspect
 import threading
@@ -241,7 +242,8 @@ def test_of_concurrent_parafs_of_one_step_exactly_one_happens(lifecycle):
         except IllegalTransition as error:
             outcomes.append(str(error))
 
-    threads = [threading.Thread(target=paraf) for _ in range(6)]
+    # each thread a caller of its own, reading English like the test (a thread starts without the language)
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(paraf,)) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:

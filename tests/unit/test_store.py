@@ -1,7 +1,8 @@
 """The local store on real files: a folder of signed PDFs and a SQLite index. The same letter stored twice is
 the stored letter, the same id with other content is a conflict, each row keeps the letter's public facts, and
 an index made by an earlier version is brought up to date (its column added, the service's old public records
-adopted)."""
+adopted). Public ids are random, the workflow key keeps issuing idempotent, and each row records its host: a
+conflict with another host's letter tells nothing about it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ import pytest
 
 from naskah.errors import StoreConflictError
 from naskah.letters import PublicFacts
-from naskah.store import LocalStore, letter_id_for
+from naskah.store import LETTER_ID, LocalStore, letter_id_for, new_letter_id, workflow_key
 
 FACTS = PublicFacts(issuer=("PEMERINTAH KOTA MALANG", "DINAS KOMUNIKASI DAN INFORMATIKA"),
                     nomor="800.1.11.1/0123/35.73.401/2023", tanggal="2023-06-27", hal="Surat Tugas",
@@ -212,3 +213,72 @@ def test_the_public_records_of_earlier_service_versions_are_adopted_once(tmp_pat
     with sqlite3.connect(tmp_path / "other.sqlite") as db:
         db.execute("CREATE TABLE jobs (id TEXT)")
     assert store.adopt_public_records(tmp_path / "other.sqlite") == 0, "a state file without the old table"
+
+
+# ------------------------------------------------------------------------------------------------ ids and hosts
+
+def test_public_ids_are_random_and_the_workflow_key_keeps_issuing_idempotent(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    ids = {new_letter_id() for _ in range(100)}
+    assert len(ids) == 100 and all(LETTER_ID.match(letter_id) and len(letter_id) == 32 for letter_id in ids)
+    key = workflow_key("surat_tugas_tim", "WF-1", "800.1.11.1/0123/35.73.401/2023")
+    assert letter_id_for is workflow_key, "the old name still imports"
+    fresh = store.letter_id_for_key(key)
+    assert fresh != key and fresh != store.letter_id_for_key(key), "nothing stored yet: a new random id each time"
+
+    stored = _put(store, letter_id=fresh, workflow_key=key, host="eoffice")
+    assert (stored.letter_id, stored.workflow_key, stored.host) == (fresh, key, "eoffice")
+    assert store.letter_id_for_key(key) == fresh, "stored: the same payload gets the stored letter's id"
+    assert store.check_same(key, "content-1", "eoffice") == stored
+    again = _put(store, letter_id=new_letter_id(), workflow_key=key, host="eoffice", pdf=b"%PDF-1.7 signed again")
+    assert again == stored and _pdfs(store) == [stored.pdf_path]
+    assert store.get(key) is None, "the workflow key is not an id: it can be computed from the letter"
+
+
+def test_a_conflict_with_another_hosts_letter_tells_nothing_about_it(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    key = workflow_key("surat_tugas_tim", "WF-1", "800.1.11.1/0123/35.73.401/2023")
+    stored = _put(store, letter_id=new_letter_id(), workflow_key=key, host="eoffice")
+    for content in ("content-1", "content-2"):  # the very same letter, or another with its identity
+        with pytest.raises(StoreConflictError) as conflict:
+            store.check_same(key, content, "other")
+        message = str(conflict.value)
+        assert stored.letter_id not in message and "WF-1" not in message and stored.issued_at not in message
+        assert "800.1.11.1" not in message and "another host" in message
+    with pytest.raises(StoreConflictError) as conflict:  # nothing is stored for the other host either
+        _put(store, letter_id=new_letter_id(), workflow_key=key, host="other", pdf=b"%PDF-1.7 other's")
+    assert stored.letter_id not in str(conflict.value)
+    assert store.all() == [stored] and _pdfs(store) == [stored.pdf_path]
+    # its own host, and the command line, are told which letter it is
+    for host in ("eoffice", None):
+        with pytest.raises(StoreConflictError, match=f"letter {stored.letter_id} .*workflow WF-1.* already issued"):
+            store.check_same(key, "content-2", host)
+
+
+def test_a_letter_with_no_host_becomes_the_host_s_that_sends_the_same_content(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    key = workflow_key("surat_tugas_tim", "WF-1", "800.1.11.1/0123/35.73.401/2023")
+    stored = _put(store, letter_id=new_letter_id(), workflow_key=key)  # from the command line
+    assert stored.host is None
+    with pytest.raises(StoreConflictError) as conflict:  # other content: nothing changes, nothing is told
+        store.check_same(key, "content-2", "eoffice")
+    assert stored.letter_id not in str(conflict.value) and store.get(stored.letter_id).host is None
+    assert store.check_same(key, "content-1", "eoffice").host == "eoffice"
+    with pytest.raises(StoreConflictError, match="another host"):
+        store.check_same(key, "content-1", "other")
+    assert store.check_same(key, "content-1") == store.get(stored.letter_id), "the command line still reuses it"
+
+
+def test_letters_stored_before_ids_were_random_keep_their_ids_and_are_found_by_their_key(tmp_path):
+    old_id = workflow_key("surat_tugas_tim", "WF-OLD", "1/2/3")
+    _old_index(tmp_path / "store")
+    with sqlite3.connect(tmp_path / "store" / "index.sqlite") as db:
+        db.execute("UPDATE letters SET letter_id = ?", (old_id,))
+    store = LocalStore(tmp_path / "store")
+    [old] = store.all()
+    assert (old.letter_id, old.workflow_key, old.host) == (old_id, old_id, None)
+    assert LETTER_ID.match(old_id) and store.letter_id_for_key(old_id) == old_id
+    assert store.check_same(old_id, "old-content") == old
+    with sqlite3.connect(store.index_path) as db:
+        indexes = {row[1]: row[2] for row in db.execute("PRAGMA index_list(letters)")}
+    assert indexes["letters_by_workflow_key"] == 1, "one letter per workflow key"

@@ -37,9 +37,12 @@ def cmd_outbox_list(args) -> int:
 
 def cmd_outbox_retry(args) -> int:
     from ..deliver.delivery import delivery_for
+    from ..store import LocalStore
 
-    delivery = delivery_for(settings_from_args(args), required=True)
+    settings = settings_from_args(args)
+    delivery = delivery_for(settings, required=True)
     try:
+        delivery.reconcile(LocalStore(settings.store_path).get)  # stored letters whose process died unrecorded
         if args.letter:
             keys, unknown = delivery.outbox.keys_of(args.letter, delivery.target)
             if unknown:

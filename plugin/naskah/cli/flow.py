@@ -10,6 +10,8 @@ import getpass
 import sys
 
 from ..config import settings_from_args
+from ..i18n import _
+from ..lifecycle.states import state_label
 from ..payload import read_payload
 from .letters import print_issued
 
@@ -29,10 +31,14 @@ def _actor(args):
 
 
 def _print_draft(flow, draft) -> None:
-    print(f"draft {draft.id} {draft.state}")
+    print(_("draft {draft_id} {state}").format(draft_id=draft.id, state=state_label(draft.state)))
+    _print_waiting(flow, draft)
+
+
+def _print_waiting(flow, draft) -> None:
     waiting = flow.waiting_for(draft)
     if waiting:
-        print(f"waiting for: {waiting}")
+        print(_("waiting for: {who}").format(who=waiting))
 
 
 def cmd_draft(args) -> int:
@@ -40,8 +46,12 @@ def cmd_draft(args) -> int:
     draft = flow.draft(read_payload(args.payload), _actor(args), host="cli", mapping=args.mapping,
                        source=args.payload, supersedes=args.supersedes)
     _print_draft(flow, draft)
-    print(f"preview: {flow.preview(draft).pdf_path}", file=sys.stderr)
+    _print_preview(flow, draft)
     return 0
+
+
+def _print_preview(flow, draft) -> None:
+    print(_("preview: {pdf}").format(pdf=flow.preview(draft).pdf_path), file=sys.stderr)
 
 
 def cmd_paraf(args) -> int:
@@ -61,7 +71,7 @@ def cmd_revise(args) -> int:
     flow = _flow(args)
     draft = flow.revise(args.draft_id, _actor(args), read_payload(args.payload), source=args.payload)
     _print_draft(flow, draft)
-    print(f"preview: {flow.preview(draft).pdf_path}", file=sys.stderr)
+    _print_preview(flow, draft)
     return 0
 
 
@@ -77,7 +87,7 @@ def cmd_sign(args) -> int:
     flow = _flow(args)
     kinds = [kind for kind in ("passphrase", "totp", "pin") if getattr(args, f"{kind}_stdin")]
     if len(kinds) > 1:
-        print("naskah sign: give one credential on standard input", file=sys.stderr)
+        print(_("naskah sign: give one credential on standard input"), file=sys.stderr)
         return 2
     credential = Credential(**{kinds[0]: _read_secret_line()}) if kinds else None
     issued = flow.sign(args.draft_id, _actor(args), credential, nomor=args.nomor)
@@ -89,27 +99,28 @@ def cmd_sign(args) -> int:
 def cmd_revoke(args) -> int:
     flow = _flow(args)
     draft = flow.revoke(args.letter_id, _actor(args), args.reason)
-    print(f"letter {draft.letter_id} {draft.state}: {draft.revocation_reason}")
+    print(_("letter {letter_id} {state}: {reason}").format(letter_id=draft.letter_id, state=state_label(draft.state),
+                                                           reason=draft.revocation_reason))
     return 0
 
 
 def cmd_show(args) -> int:
     flow = _flow(args)
     draft = flow.get(args.draft_id)
-    print(f"draft {draft.id} {draft.state}, version {draft.version}, mapping {draft.mapping}")
+    print(_("draft {draft_id} {state}, version {version}, mapping {mapping}").format(
+        draft_id=draft.id, state=state_label(draft.state), version=draft.version, mapping=draft.mapping))
     if draft.letter_id:
-        print(f"letter {draft.letter_id} number {draft.number or '-'} dated {draft.signed_date}")
+        print(_("letter {letter_id} number {number} dated {date}").format(
+            letter_id=draft.letter_id, number=draft.number or "-", date=draft.signed_date))
     if draft.revocation_reason:
-        print(f"revoked: {draft.revocation_reason}")
+        print(_("revoked: {reason}").format(reason=draft.revocation_reason))
     if draft.superseded_by:
-        print(f"superseded by letter {draft.superseded_by}")
+        print(_("superseded by letter {letter_id}").format(letter_id=draft.superseded_by))
     for entry in flow.trail(draft.id):
         who = entry.actor_name + (f" ({entry.actor_title})" if entry.actor_title else "")
         note = f": {entry.note}" if entry.note else ""
         print(f"  {entry.at}  {entry.action:<9} v{entry.version}  {who} -> {entry.state}{note}")
-    waiting = flow.waiting_for(draft)
-    if waiting:
-        print(f"waiting for: {waiting}")
+    _print_waiting(flow, draft)
     return 0
 
 

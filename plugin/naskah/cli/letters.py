@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import settings_from_args
 from ..errors import NaskahError, PayloadError
+from ..i18n import _
 from ..payload import read_payload
 
 
@@ -19,7 +20,7 @@ def cmd_issue(args) -> int:
     if args.examples:
         sources += [str(example) for m in naskah.mappings.values() for example in m.examples]
     if not sources and not args.batch:
-        print("naskah issue: give one or more payload files, --batch DIR_OR_JSONL, or --examples", file=sys.stderr)
+        print(_("naskah issue: give one or more payload files, --batch DIR_OR_JSONL, or --examples"), file=sys.stderr)
         return 2
     if args.batch:
         return _issue_batch(naskah, args, sources)
@@ -30,29 +31,32 @@ def cmd_issue(args) -> int:
             issued = naskah.issue(payload, args.mapping, source=source)
         except NaskahError as exc:
             failures += 1
-            print(f"refused {source}: {exc}" if not isinstance(exc, PayloadError) else str(exc), file=sys.stderr)
+            print(_("refused {source}: {error}").format(source=source, error=exc)
+                  if not isinstance(exc, PayloadError) else str(exc), file=sys.stderr)
             continue
         print_issued(issued)
         failures += issued.delivery_state == "failed"
-    print(f"store: {naskah.store.directory}", file=sys.stderr)
+    print(_("store: {folder}").format(folder=naskah.store.directory), file=sys.stderr)
     return 1 if failures else 0
 
 
 def print_issued(issued) -> None:
     """One line for an issued letter (its number and PDF), and a word on its delivery to the DMS."""
-    state = "already issued" if issued.reused else "issued"
-    number = issued.metadata.get("nomor") or "(no number)"  # an applicant's own letter has none
-    print(f"{state} {issued.letter_kind} {number} -> {issued.pdf_path}")
+    number = issued.metadata.get("nomor") or _("(no number)")  # an applicant's own letter has none
+    line = _("already issued {kind} {number} -> {pdf}") if issued.reused else _("issued {kind} {number} -> {pdf}")
+    print(line.format(kind=issued.letter_kind, number=number, pdf=issued.pdf_path))
     _print_delivery(issued)
 
 
 def _print_delivery(issued) -> None:
     if issued.delivery_state == "delivered":
-        print(f"  delivered to the DMS: document {issued.dms_document_id} {issued.dms_url or ''}".rstrip())
+        print(_("  delivered to the DMS: document {document} {url}").format(
+            document=issued.dms_document_id, url=issued.dms_url or "").rstrip())
     elif issued.delivery_state:
-        print(f"naskah: letter {issued.letter_id} not delivered ({issued.delivery_state}), kept in the outbox: "
-              f"{issued.delivery_error or 'another process is delivering it'}"
-              + ("; `naskah outbox retry` tries again" if issued.delivery_state != "delivering" else ""),
+        print(_("naskah: letter {letter_id} not delivered ({state}), kept in the outbox: {error}").format(
+            letter_id=issued.letter_id, state=issued.delivery_state,
+            error=issued.delivery_error or _("another process is delivering it"))
+              + (_("; `naskah outbox retry` tries again") if issued.delivery_state != "delivering" else ""),
               file=sys.stderr)
 
 
@@ -79,8 +83,9 @@ def _issue_batch(naskah, args, sources: list[str]) -> int:
     for failure in result.failures:
         print(str(failure), file=sys.stderr)
     rate = len(items) / result.seconds if result.seconds else 0.0
-    print(f"{len(result.issued)} issued, {len(result.failures)} refused, in {result.seconds:.1f} s "
-          f"({rate:.1f} letters/s); store: {naskah.store.directory}", file=sys.stderr)
+    print(_("{issued} issued, {refused} refused, in {seconds} s ({rate} letters/s); store: {folder}").format(
+        issued=len(result.issued), refused=len(result.failures), seconds=f"{result.seconds:.1f}", rate=f"{rate:.1f}",
+        folder=naskah.store.directory), file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -96,7 +101,7 @@ def cmd_render(args) -> int:
         return 1
     output = Path(args.output or Path(args.payload).with_suffix(f".draft.{args.format}").name)
     output.write_bytes(data)
-    print(f"draft {output}")
+    print(_("draft {output}").format(output=output))
     return 0
 
 

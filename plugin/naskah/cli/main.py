@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import contextvars
 import logging
+import os
 import sys
 
 from .. import __version__
+from ..config import settings_from_args
 from ..errors import NaskahError
+from ..files import PRIVATE_UMASK
+from ..i18n import DEFAULT_LANGUAGE, set_language
 from .deliver import add_dms, add_outbox
 from .flow import add_flow
 from .letters import add_check, add_issue, add_list, add_render
@@ -32,17 +37,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)  # letters, keys, payloads: what naskah writes is private
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="naskah: %(levelname)s: %(message)s")
     if not args.verbose:
         # pyHanko logs a full traceback when a certificate is not trusted; the report already says so.
         logging.getLogger("pyhanko").setLevel(logging.ERROR)
         logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
+    return contextvars.copy_context().run(_run, args)
+
+
+def _run(args) -> int:
+    """The command, speaking the installation's language (its ``language`` setting)."""
+    set_language(_language(args))
     try:
         return args.run(args)
     except NaskahError as exc:
         print(f"naskah: {exc}", file=sys.stderr)
         return 2
+
+
+def _language(args) -> str:
+    """A configuration that does not load leaves Indonesian: the command itself then says what is wrong."""
+    try:
+        return settings_from_args(args).language
+    except NaskahError:
+        return DEFAULT_LANGUAGE
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..config import settings_from_args
+from ..i18n import _
 
 
 def cmd_verify(args) -> int:
@@ -20,13 +21,13 @@ def cmd_verify(args) -> int:
     try:
         data = Path(args.pdf).read_bytes()
     except OSError as exc:
-        print(f"cannot read {args.pdf}: {exc.strerror}", file=sys.stderr)
+        print(_("cannot read {path}: {error}").format(path=args.pdf, error=exc.strerror), file=sys.stderr)
         return 2
     report = verify_pdf(data, trust_roots=trust)
     print(report.to_text())
     standing = _standing_in_store(args, data)
     if standing:
-        print(f"Letter in the store: {standing}; the letter is no longer in force")
+        print(_("Letter in the store: {standing}; the letter is no longer in force").format(standing=standing))
     return 0 if report.ok and not standing else 1
 
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ConversionError
+from ..files import PRIVATE_UMASK, private_folder, private_opener
 
 log = logging.getLogger("naskah.convert")
 
@@ -32,10 +33,10 @@ PROFILE_SLOTS = 8
 @contextmanager
 def _profile_slot(data_dir: Path):
     base = data_dir / "libreoffice"
-    base.mkdir(parents=True, exist_ok=True)
+    private_folder(base)  # the profiles remember recent documents: 0700
     while True:
         for slot in range(PROFILE_SLOTS):
-            lock = open(base / f"slot-{slot}.lock", "w")
+            lock = open(base / f"slot-{slot}.lock", "w", opener=private_opener)
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -47,7 +48,7 @@ def _profile_slot(data_dir: Path):
                 lock.close()
             return
         # every slot busy: wait for the first one
-        with open(base / "slot-0.lock", "w") as lock:
+        with open(base / "slot-0.lock", "w", opener=private_opener) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
 
 
@@ -61,7 +62,7 @@ def convert_to_pdf(docx: bytes, *, data_dir: Path, timeout: float = 120.0, soffi
                    "--convert-to", EXPORT_FILTER, "--outdir", work, str(source)]
         try:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       start_new_session=True, cwd=work)
+                                       start_new_session=True, cwd=work, umask=PRIVATE_UMASK)
         except FileNotFoundError:
             raise ConversionError(f"LibreOffice ({soffice}) is not installed; install libreoffice-writer-nogui") from None
         try:

@@ -24,6 +24,7 @@ import xmlrpc.client
 from pathlib import Path
 
 from ..errors import ConversionError
+from ..files import PRIVATE_UMASK, private_folder
 from ..ports import free_loopback_port
 
 log = logging.getLogger("naskah.convert")
@@ -55,8 +56,9 @@ class _Worker:
         command = [sys.executable, "-m", "unoserver.server", "--interface", "127.0.0.1",
                    "--uno-interface", "127.0.0.1", "--port", str(self.port), "--uno-port", str(self.uno_port),
                    "--user-installation", str(profile_dir), "--executable", soffice, "--quiet"]
+        private_folder(profile_dir.parent)
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        start_new_session=True, umask=PRIVATE_UMASK)
         self._wait_ready(start_timeout)
 
     def _proxy(self, timeout: float) -> xmlrpc.client.ServerProxy:

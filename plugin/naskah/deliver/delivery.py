@@ -21,6 +21,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..errors import ConfigError
 from ..http import backoff_delay
@@ -81,8 +82,26 @@ class Delivery:
     def target(self) -> str:
         return self.connector.name
 
+    def intend(self, letter_id: str, workflow_id: str | None, plan: dict) -> None:
+        """Before the letter is stored: keep its planned delivery (``document.plan_of``), see ``reconcile``."""
+        self.outbox.intend(letter_id, workflow_id, self.target, plan)
+
     def record(self, document: DmsDocument, pdf_path: Path) -> OutboxEntry:
         return self.outbox.record(document, self.target, pdf_path)
+
+    def reconcile(self, stored: Callable[[str], object]) -> int:
+        """Record the letters that were stored but never recorded (the process that stored them died first);
+        ``stored(letter_id)`` is the store's lookup. Returns how many were recorded."""
+        recorded = self.outbox.reconcile(stored, self.target)
+        for entry in recorded:
+            log.warning("letter %s was stored but not recorded for delivery (its process stopped in between): "
+                        "recorded now", entry.letter_id)
+        return len(recorded)
+
+    def retry_due(self) -> list[DeliveryResult]:
+        """Deliver the pending entries whose next attempt is due (a scheduled round: failed entries wait for
+        ``naskah outbox retry``)."""
+        return self.deliver_all(due_only=True, include_failed=False)
 
     def deliver(self, idempotency_key: str, *, due_only: bool = False, include_failed: bool = False
                 ) -> DeliveryResult:

@@ -21,15 +21,32 @@ def document_for(fields: "DmsFields", letter_id: str, sha256: str, workflow_id: 
                  mapping_has_dms: bool) -> DmsDocument:
     """What the DMS gets for a stored letter: the mapping's ``dms:`` section evaluated (``fields``), or,
     for a mapping without one, the letter's own metadata under its own names."""
-    label = fields.label or metadata.get("label") or letter_id
-    values = fields.metadata if mapping_has_dms else {
-        key: value for key, value in metadata.items() if key != "label"}
+    return document_from(plan_of(fields, mapping_has_dms=mapping_has_dms), letter_id, sha256, workflow_id, metadata)
+
+
+def plan_of(fields: "DmsFields", *, mapping_has_dms: bool) -> dict:
+    """The mapping's part of a letter's DMS document, as plain JSON: what the outbox keeps as the delivery it
+    intends before the letter is stored (:meth:`~.outbox.Outbox.intend`), to record it from the store later."""
+    return {
+        "document_type": fields.document_type,
+        "label": str(fields.label) if fields.label else None,
+        "description": str(fields.description or ""),
+        "metadata": {key: _text(value) for key, value in (fields.metadata or {}).items() if value not in (None, "")}
+        if mapping_has_dms else None,
+        "tags": list(fields.tags), "cabinet": fields.cabinet,
+    }
+
+
+def document_from(plan: dict, letter_id: str, sha256: str, workflow_id: str | None, metadata: dict) -> DmsDocument:
+    """The DMS document of a stored letter from its ``plan`` (:func:`plan_of`); a plan without metadata (a
+    mapping without a ``dms:`` section) gives the letter's own metadata under its own names."""
+    label = plan["label"] or metadata.get("label") or letter_id
+    values = plan["metadata"] if plan["metadata"] is not None else {
+        key: _text(value) for key, value in metadata.items() if key != "label" and value not in (None, "")}
     return DmsDocument(
         letter_id=letter_id, idempotency_key=idempotency_key(workflow_id, letter_id), workflow_id=workflow_id,
-        sha256=sha256, filename=f"{letter_id}.pdf", document_type=fields.document_type, label=str(label),
-        description=str(fields.description or ""),
-        metadata={key: _text(value) for key, value in (values or {}).items() if value not in (None, "")},
-        tags=list(fields.tags), cabinet=fields.cabinet,
+        sha256=sha256, filename=f"{letter_id}.pdf", document_type=plan["document_type"], label=str(label),
+        description=plan["description"], metadata=values, tags=list(plan["tags"]), cabinet=plan["cabinet"],
     )
 
 

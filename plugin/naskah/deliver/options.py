@@ -31,6 +31,10 @@ class CommonOptions(_Options):
     retries: int = Field(default=4, ge=0, le=10, description="retries of a failed request in one delivery")
     backoff: float = Field(default=0.5, ge=0, le=60, description="first wait between retries, doubled each time")
     backoff_max: float = Field(default=30.0, ge=0, le=600, description="longest wait between retries")
+    retry_interval: float = Field(default=300.0, ge=0, le=86400,
+                                  description="seconds between two rounds of `naskah serve` delivering what is "
+                                              "still in the outbox (and recording stored letters it lacks); "
+                                              "0: only `naskah outbox retry` does")
     lease_seconds: float = Field(default=600.0, ge=1, le=86400,
                                  description="how long a claim on an outbox entry lasts without renewal (it is "
                                              "renewed before every request; a dead process's claim on this "

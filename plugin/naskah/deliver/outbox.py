@@ -30,10 +30,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 from ..database import Cursor, Database, now_text
 from .api import DmsDocument
+from .document import document_from, idempotency_key
 
 PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
 STATES = (PENDING, DELIVERING, DELIVERED, FAILED)
@@ -65,6 +66,21 @@ CREATE TABLE IF NOT EXISTS naskah_outbox (
 )
 """
 _INDEX = "CREATE INDEX IF NOT EXISTS naskah_outbox_state ON naskah_outbox (target, state, next_attempt_at)"
+# A delivery intended before the letter is stored, until the letter is recorded above: if the process dies
+# between the store's commit and the record, the letter is recorded from here (Outbox.reconcile).
+_INTENTS = """
+CREATE TABLE IF NOT EXISTS naskah_outbox_intents (
+    idempotency_key  TEXT NOT NULL,
+    target           TEXT NOT NULL,
+    letter_id        TEXT NOT NULL,
+    workflow_id      TEXT,
+    plan             TEXT NOT NULL,
+    created_at       DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (idempotency_key, target)
+)
+"""
+#: an intent whose letter never reached the store (the process died before storing it) is dropped after this
+INTENT_SECONDS = 86400.0
 
 _COLUMNS = ("idempotency_key", "target", "letter_id", "workflow_id", "pdf_path", "sha256", "document", "state",
             "attempts", "last_error", "outcome_unknown", "next_attempt_at", "lease_owner", "lease_until",
@@ -142,7 +158,7 @@ class Outbox:
     def __init__(self, location: str | os.PathLike):
         self.db = Database(location, "an outbox")
         self.location = self.db.location  # without a PostgreSQL password
-        self.db.create(_SCHEMA, _INDEX)
+        self.db.create(_SCHEMA, _INDEX, _INTENTS)
 
     # -- reading
     def get(self, idempotency_key: str, target: str) -> OutboxEntry | None:
@@ -162,9 +178,9 @@ class Outbox:
             return _select(db, f"SELECT * FROM naskah_outbox{where} ORDER BY created_at, letter_id", parameters)
 
     def unrecorded(self, letters: Iterable[L], target: str) -> list[L]:
-        """The stored ``letters`` this outbox never got for ``target``: issued before the DMS was configured,
-        or the issuing process stopped between storing and recording. Issuing their payloads again delivers
-        them."""
+        """The stored ``letters`` this outbox never got for ``target``: issued before the DMS was configured
+        (a letter whose issuing process stopped between storing and recording is recorded by
+        :meth:`reconcile`). Issuing their payloads again delivers them."""
         recorded = {entry.letter_id for entry in self.entries(target=target)}
         return [letter for letter in letters if letter.letter_id not in recorded]
 
@@ -176,8 +192,47 @@ class Outbox:
         return [entry.idempotency_key for entry in matches], sorted(wanted - {entry.letter_id for entry in matches})
 
     # -- writing
+    def intend(self, letter_id: str, workflow_id: str | None, target: str, plan: dict) -> None:
+        """Before a letter is stored: its delivery to ``target`` as planned (``document.plan_of``), kept until
+        the letter is recorded, so that a letter stored by a process that died before recording it is not
+        lost (:meth:`reconcile`)."""
+        key = idempotency_key(workflow_id, letter_id)
+        with self.db.transaction() as db:
+            db.execute("INSERT INTO naskah_outbox_intents (idempotency_key, target, letter_id, workflow_id, plan, "
+                       "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key, target) DO UPDATE SET "
+                       "plan = excluded.plan, created_at = excluded.created_at",
+                       (key, target, letter_id, workflow_id, json.dumps(plan, ensure_ascii=False), time.time()))
+
+    def reconcile(self, stored: Callable[[str], L | None], target: str) -> list[OutboxEntry]:
+        """Record every intended delivery whose letter is in the store (``stored(letter_id)``, a StoredLetter or
+        None) but not in the outbox: the process that stored it died before recording it. Intents of letters
+        that never reached the store are dropped after ``INTENT_SECONDS``. Returns the entries recorded."""
+        with self.db.transaction(write=False) as db:
+            intents = db.records("SELECT * FROM naskah_outbox_intents WHERE target = ? ORDER BY created_at",
+                                 (target,))
+        recorded = []
+        for intent in intents:
+            letter = stored(intent["letter_id"])
+            if letter is None:
+                if time.time() - intent["created_at"] > INTENT_SECONDS:
+                    self._drop_intent(intent["idempotency_key"], target)
+                continue
+            document = document_from(json.loads(intent["plan"]), letter.letter_id, letter.sha256,
+                                     intent["workflow_id"], letter.metadata)
+            if self.get(document.idempotency_key, target) is None:
+                recorded.append(self.record(document, target, letter.pdf_path))
+            else:
+                self._drop_intent(document.idempotency_key, target)
+        return recorded
+
+    def _drop_intent(self, idempotency_key: str, target: str) -> None:
+        with self.db.transaction() as db:
+            db.execute("DELETE FROM naskah_outbox_intents WHERE idempotency_key = ? AND target = ?",
+                       (idempotency_key, target))
+
     def record(self, document: DmsDocument, target: str, pdf_path: Path) -> OutboxEntry:
-        """Record a letter for delivery (once: recording it again returns the existing entry)."""
+        """Record a letter for delivery (once: recording it again returns the existing entry); its intent, if
+        any, goes in the same transaction."""
         now = _now_text()
         row = dict(
             idempotency_key=document.idempotency_key, target=target, letter_id=document.letter_id,
@@ -190,6 +245,8 @@ class Outbox:
             db.execute(
                 f"INSERT INTO naskah_outbox ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
                 "ON CONFLICT (idempotency_key, target) DO NOTHING", tuple(row.values()))
+            db.execute("DELETE FROM naskah_outbox_intents WHERE idempotency_key = ? AND target = ?",
+                       (document.idempotency_key, target))
             return _one(db, document.idempotency_key, target)
 
     def claim(self, idempotency_key: str, target: str, owner: str, lease_seconds: float, *,

@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ..formatting import nip as format_nip
+from ..i18n import _, date_text
 
 # Characters XML 1.0 cannot carry: a DOCX holding one is broken, so such text is refused.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -22,7 +23,7 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _clean_text(value: str) -> str:
     if _XML_FORBIDDEN.search(value):
-        raise ValueError("contains control characters that a letter cannot print")
+        raise ValueError(_("contains control characters that a letter cannot print"))
     return unicodedata.normalize("NFC", value)
 
 
@@ -43,21 +44,26 @@ Kalimat = _text(2000)
 def _check_nip(value: str) -> str:
     digits = value.replace(" ", "")
     if not digits.isdigit() or len(digits) != 18:
-        raise ValueError(f"a NIP has 18 digits, got {_preview(value)} ({len(digits)} characters)")
+        raise ValueError(_("a NIP has 18 digits, got {value} ({count} characters)").format(
+            value=_preview(value), count=len(digits)))
     try:
         born = dt.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
-        raise ValueError(f"NIP {digits} does not start with a valid birth date (YYYYMMDD)") from None
+        raise ValueError(_("NIP {nip} does not start with a valid birth date (YYYYMMDD)").format(nip=digits)) \
+            from None
     year, month = int(digits[8:12]), int(digits[12:14])
     # NIP PPPK (contract staff) carries the code 21 where a civil servant's NIP has the month.
     if not (1 <= month <= 12 or month == 21):
-        raise ValueError(f"NIP {digits}: digits 9-14 must be the appointment year and month (YYYYMM)")
+        raise ValueError(_("NIP {nip}: digits 9-14 must be the appointment year and month (YYYYMM)").format(
+            nip=digits))
     if year < born.year + 15 or year > dt.date.today().year:
-        raise ValueError(f"NIP {digits}: appointment year {year} does not fit the birth date {born.isoformat()}")
+        raise ValueError(_("NIP {nip}: appointment year {year} does not fit the birth date {born}").format(
+            nip=digits, year=year, born=date_text(born)))
     if digits[14] not in "12":
-        raise ValueError(f"NIP {digits}: digit 15 must be 1 (male) or 2 (female), got {digits[14]}")
+        raise ValueError(_("NIP {nip}: digit 15 must be 1 (male) or 2 (female), got {digit}").format(
+            nip=digits, digit=digits[14]))
     if digits[15:] == "000":
-        raise ValueError(f"NIP {digits}: serial number 000 does not exist")
+        raise ValueError(_("NIP {nip}: serial number 000 does not exist").format(nip=digits))
     return digits
 
 
@@ -107,6 +113,10 @@ class Pegawai(Model):
         }
 
 
+#: An emblem's file name: a plain name in the templates' ``lambang/`` folder, never a path (naskah.render).
+LAMBANG_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.png$"
+
+
 class Kop(Model):
     """The letterhead of the issuing agency."""
 
@@ -119,6 +129,8 @@ class Kop(Model):
     faks: Teks | None = None
     laman: Teks | None = None
     email: Teks | None = None
+    #: the regional emblem left of the kop text: a PNG in the templates' ``lambang/`` folder, named by the mapping
+    lambang: Annotated[str, StringConstraints(pattern=LAMBANG_NAME)] | None = None
 
     def to_context(self) -> dict:
         address = self.alamat
@@ -140,6 +152,10 @@ class Kop(Model):
             "nama": self.nama.upper(),
             "alamat": ", ".join(contacts),
             "laman": ", ".join(online),
+            # the contact line's parts, for a template set that writes its city's own words before them
+            "website": self.laman or "",
+            "email": self.email or "",
+            "lambang": self.lambang or "",
         }
 
 
@@ -172,11 +188,12 @@ class Penandatangan(Model):
     def rule_problems(self) -> list[tuple[tuple, str]]:
         problems = []
         if self.kedudukan in ("a.n.", "u.b.") and not self.jabatan_pemberi:
-            problems.append((("jabatan_pemberi",), f"required when signing {self.kedudukan} (on behalf of whom)"))
+            problems.append((("jabatan_pemberi",), _("required when signing {kedudukan} (on behalf of whom)").format(
+                kedudukan=self.kedudukan)))
         if self.kedudukan == "u.b." and not self.jabatan_perantara:
-            problems.append((("jabatan_perantara",), "required when signing u.b. (the official signing a.n.)"))
+            problems.append((("jabatan_perantara",), _("required when signing u.b. (the official signing a.n.)")))
         if self.prints_rank_and_nip and not self.nip:
-            problems.append((("nip",), f"required: a {self.jabatan} signs with rank and NIP"))
+            problems.append((("nip",), _("required: a {jabatan} signs with rank and NIP").format(jabatan=self.jabatan)))
         return problems
 
     @property

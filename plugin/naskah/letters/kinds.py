@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from .common import Letter
+from .keputusan import KeputusanTimKerja
 from .surat_dinas import JawabanPermohonanPelibatan, PengajuanSukarela, PenolakanPengajuanSukarela, PermohonanPelibatan
+from .surat_perintah import SuratPerintah
 from .surat_tugas import SuratTugasIndividu, SuratTugasTim
 
 #: letter kind -> model that holds the regulation's rules for it
@@ -13,6 +15,8 @@ LETTER_KINDS: dict[str, type[Letter]] = {
     "jawaban_permohonan_pelibatan": JawabanPermohonanPelibatan,
     "pengajuan_sukarela": PengajuanSukarela,
     "penolakan_pengajuan_sukarela": PenolakanPengajuanSukarela,
+    "keputusan_tim_kerja": KeputusanTimKerja,
+    "surat_perintah": SuratPerintah,
 }
 
 #: how each kind is named to people (DMS metadata, verification page)
@@ -23,4 +27,6 @@ LETTER_TITLES: dict[str, str] = {
     "jawaban_permohonan_pelibatan": "Surat Jawaban Permohonan Pelibatan",
     "pengajuan_sukarela": "Surat Permohonan Pengajuan Sukarela",
     "penolakan_pengajuan_sukarela": "Surat Penolakan Pengajuan Sukarela",
+    "keputusan_tim_kerja": "Keputusan Pembentukan Tim Kerja",
+    "surat_perintah": "Surat Perintah (Tim Kerja)",
 }

@@ -10,6 +10,7 @@ from num2words import num2words
 from pydantic import Field
 
 from ..formatting import tanggal
+from ..i18n import _, date_text
 from .common import Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, Teks
 
 
@@ -42,7 +43,8 @@ class Durasi(Model):
 
     def rule_problems(self) -> list[tuple[tuple, str]]:
         if self.selesai < self.mulai:
-            return [(("selesai",), f"ends {self.selesai.isoformat()}, before it starts {self.mulai.isoformat()}")]
+            return [(("selesai",), _("ends {end}, before it starts {start}").format(end=date_text(self.selesai),
+                                                                                     start=date_text(self.mulai)))]
         return []
 
     def to_context(self) -> dict:
@@ -125,10 +127,10 @@ class PermohonanPelibatan(_SuratDinas):
     def rule_problems(self) -> list[tuple[tuple, str]]:
         problems = super().rule_problems() + [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]
         if self.lingkup == "lintas_instansi" and not self.instansi_tujuan:
-            problems.append((("instansi_tujuan",), "required for a cross-agency request: the agency asked"))
+            problems.append((("instansi_tujuan",), _("required for a cross-agency request: the agency asked")))
         if self.durasi.mulai < self.tanggal:
-            problems.append((("durasi", "mulai"), f"involvement starts {self.durasi.mulai.isoformat()}, before "
-                                                  f"the request's date {self.tanggal.isoformat()}"))
+            problems.append((("durasi", "mulai"), _("involvement starts {start}, before the request's date {date}")
+                             .format(start=date_text(self.durasi.mulai), date=date_text(self.tanggal))))
         return problems
 
     def to_context(self) -> dict:
@@ -159,16 +161,16 @@ class JawabanPermohonanPelibatan(_SuratDinas):
     def rule_problems(self) -> list[tuple[tuple, str]]:
         problems = super().rule_problems()
         if self.surat_permohonan.nomor is None:
-            problems.append((("surat_permohonan", "nomor"), "required: the reply cites the request's number"))
+            problems.append((("surat_permohonan", "nomor"), _("required: the reply cites the request's number")))
         if self.keputusan == "disetujui":
             if not self.pegawai_ditugaskan:
-                problems.append((("pegawai_ditugaskan",), "an approval lists at least one official assigned"))
+                problems.append((("pegawai_ditugaskan",), _("an approval lists at least one official assigned")))
             if self.durasi is None:
-                problems.append((("durasi",), "an approval states the duration of the involvement"))
+                problems.append((("durasi",), _("an approval states the duration of the involvement")))
             else:
                 problems += [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]
         elif not self.alasan:
-            problems.append((("alasan",), "a refusal gives at least one reason"))
+            problems.append((("alasan",), _("a refusal gives at least one reason")))
         return problems
 
     def to_context(self) -> dict:

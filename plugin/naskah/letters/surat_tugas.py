@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, field_validator
 
+from ..i18n import _, date_text
 from .common import Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, TempatTanggal, Teks
 
 
@@ -24,11 +25,11 @@ class AnggotaTim(Pegawai):
 
 def ketua_problem(members: list[tuple[object, object]]) -> str | None:
     """What is wrong with a team's roles, given (peran, nama) pairs, or None."""
-    ketua = [index for index, (peran, _) in enumerate(members) if _lower(peran) == "ketua"]
+    ketua = [index for index, (peran, _name) in enumerate(members) if _lower(peran) == "ketua"]
     if len(ketua) == 1:
         return None
-    found = ", ".join(f"[{index}] {members[index][1]}" for index in ketua) or "none"
-    return f"a team has exactly one Ketua; found {len(ketua)}: {found}"
+    found = ", ".join(f"[{index}] {members[index][1]}" for index in ketua) or _("none")
+    return _("a team has exactly one Ketua; found {count}: {found}").format(count=len(ketua), found=found)
 
 
 class TimKerja(Model):
@@ -51,13 +52,31 @@ class TimKerja(Model):
         seen: set[str] = set()
         for member in anggota:
             if member.nip in seen:
-                raise ValueError(f"NIP {member.nip} ({member.nama}) is listed twice")
+                raise ValueError(_("NIP {nip} ({nama}) is listed twice").format(nip=member.nip, nama=member.nama))
             seen.add(member.nip)
         return anggota
 
 
+class SuratPersetujuan(Model):
+    """The approval a surat penugasan follows: the reply that approved a request for involvement (Perwal Kota Malang
+    16/2023 Lampiran huruf A angka 2 huruf a angka 2) huruf c)), cited as the letter's last Dasar."""
+
+    dari: Teks = Field(description="the official who wrote it: Kepala Dinas Perpustakaan Umum dan Arsip Daerah ...")
+    nomor: Teks
+    tanggal: dt.date
+    hal: Teks
+
+    def to_context(self) -> dict:
+        return {"dari": self.dari, "nomor": self.nomor, "tanggal": self.tanggal, "hal": self.hal}
+
+
+#: where the surat penugasan after an approval is set out
+_PASAL_PENUGASAN = "Perwal Kota Malang 16/2023 Lampiran huruf A angka 2 huruf a angka 2) huruf c)"
+
+
 def _validity_problem(end: dt.date, issued: dt.date) -> str:
-    return f"validity ends {end.isoformat()}, before the date of issue {issued.isoformat()}"
+    return _("validity ends {end}, before the date of issue {issued}").format(end=date_text(end),
+                                                                               issued=date_text(issued))
 
 
 class _SuratTugas(Letter):
@@ -73,6 +92,11 @@ class _SuratTugas(Letter):
     berlaku_sampai: dt.date
     ditetapkan: TempatTanggal
     penandatangan: Penandatangan
+    #: the copy list under the signature (job titles, numbered); a surat penugasan after an approval across
+    #: agencies is copied to the officials Malang Lampiran huruf A angka 2 huruf a angka 3) huruf e) names
+    tembusan: list[Teks] = Field(default_factory=list, max_length=30)
+    #: a surat penugasan after an approval cites the approval (its number, date and subject)
+    rujukan: SuratPersetujuan | None = None
 
     @field_validator("untuk")
     @classmethod
@@ -103,6 +127,11 @@ class _SuratTugas(Letter):
         problems = [(("penandatangan", *loc), msg) for loc, msg in self.penandatangan.rule_problems()]
         if self.berlaku_sampai < self.ditetapkan.tanggal:
             problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal)))
+        if self.rujukan and self.rujukan.tanggal > self.ditetapkan.tanggal:
+            problems.append((("rujukan", "tanggal"), _(
+                "{rule}: the assignment follows the approval it cites, which is dated {approved}, after this "
+                "letter's date {issued}").format(rule=_PASAL_PENUGASAN, approved=date_text(self.rujukan.tanggal),
+                                                 issued=date_text(self.ditetapkan.tanggal))))
         return problems
 
     @property
@@ -125,6 +154,8 @@ class _SuratTugas(Letter):
             "tanggal": self.tanggal,
             "hal": self.hal,
             "penandatangan": self.penandatangan.to_context(),
+            "tembusan": list(self.tembusan),
+            "rujukan": self.rujukan.to_context() if self.rujukan else None,
         }
 
 

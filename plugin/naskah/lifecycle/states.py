@@ -12,6 +12,8 @@ sends the draft to in_review without a paraf.
 """
 from __future__ import annotations
 
+from ..i18n import pgettext
+
 DRAFT, IN_REVIEW, AWAITING_SIGNATURE, SIGNED = "draft", "in_review", "awaiting_signature", "signed"
 RETURNED, WITHDRAWN, REVOKED, SUPERSEDED = "returned", "withdrawn", "revoked", "superseded"
 STATES = (DRAFT, IN_REVIEW, AWAITING_SIGNATURE, SIGNED, RETURNED, WITHDRAWN, REVOKED, SUPERSEDED)
@@ -29,3 +31,26 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     REVOKE: (SIGNED,),
     SUPERSEDE: (SIGNED,),
 }
+
+
+def state_label(state: str) -> str:
+    """A state as a message names it to people (in English, the state itself)."""
+    labels = {
+        DRAFT: pgettext("state", "draft"), IN_REVIEW: pgettext("state", "in_review"),
+        AWAITING_SIGNATURE: pgettext("state", "awaiting_signature"), SIGNED: pgettext("state", "signed"),
+        RETURNED: pgettext("state", "returned"), WITHDRAWN: pgettext("state", "withdrawn"),
+        REVOKED: pgettext("state", "revoked"), SUPERSEDED: pgettext("state", "superseded"),
+    }
+    return labels.get(state, state)
+
+
+def action_label(action: str) -> str:
+    """An action as a message names it ("cannot {action} draft ..."; in English, the action itself)."""
+    labels = {
+        CREATE: pgettext("action", "create"), SUBMIT: pgettext("action", "submit"),
+        PARAF: pgettext("action", "paraf"), RETURN: pgettext("action", "return"),
+        REVISE: pgettext("action", "revise"), WITHDRAW: pgettext("action", "withdraw"),
+        SIGN: pgettext("action", "sign"), REVOKE: pgettext("action", "revoke"),
+        SUPERSEDE: pgettext("action", "supersede"),
+    }
+    return labels.get(action, action)

@@ -16,6 +16,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import ConfigError
 from ..formatting import FILTERS
+from ..i18n import _
 
 
 def parse_date(value: Any, fmt: str = "%Y-%m-%d") -> Any:
@@ -51,7 +52,12 @@ MISSING = _MISSING_TYPE()
 
 
 class EvaluationProblem(Exception):
-    """An expression refused by the sandbox, or failing on the data it was given."""
+    """An expression refused by the sandbox, or failing on the data it was given; the message is a payload problem
+    (in the language of the moment), ``error`` what failed."""
+
+    def __init__(self, error: str):
+        self.error = error
+        super().__init__(_("cannot be computed ({error})").format(error=error))
 
 
 @dataclass
@@ -81,7 +87,7 @@ class Expression:
         try:
             value = self.compiled(**variables)
         except Exception as exc:  # a sandbox refusal or a type error caused by payload data
-            raise EvaluationProblem(f"cannot be computed ({type(exc).__name__}: {exc})") from None
+            raise EvaluationProblem(f"{type(exc).__name__}: {exc}") from None
         return _plain(value)
 
     def evaluate_on_letter(self, letter_context: dict) -> Any:
@@ -90,7 +96,7 @@ class Expression:
         try:
             value = self.evaluate(letter_context)
         except EvaluationProblem as exc:
-            raise ConfigError(f"{self.where} {exc}") from None
+            raise ConfigError(f"{self.where} cannot be computed ({exc.error})") from None
         return None if value is MISSING else value
 
 

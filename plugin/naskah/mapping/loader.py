@@ -148,12 +148,14 @@ class Mapping:
     def apply(self, payload: dict) -> MappedLetter:
         return map_fields(self.context, payload_variables(payload))
 
-    def identity_of(self, payload: dict) -> str | None:
+    def identity_of(self, payload: dict) -> Any:
+        """The value of the identity expression as the payload gives it (None when missing); the pipeline
+        checks that it is text fit to name a letter (``naskah.payload.workflow_identity``)."""
         try:
             value = self.identity.evaluate(payload_variables(payload))
         except EvaluationProblem:
             return None
-        return None if value in (MISSING, None, "") else str(value)
+        return None if value is MISSING else value
 
     def metadata_for(self, letter_context: dict) -> dict[str, Any]:
         """DMS metadata, computed from the validated letter (not from the raw payload)."""

@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..config import Settings, load_settings
 from ..errors import NaskahError, Problem
+from ..i18n import _, set_language
 from . import openapi
 from .errors import ApiError, api_error_for
+from .language import RequestLanguage
 from .middleware import BodyLimit
 from .pages import error_response
 from .routes import api, drafts, page
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        set_language(service.settings.language)  # jobs resumed at start speak the installation's language
         await asyncio.to_thread(service.start)
         try:
             yield
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description=openapi.DESCRIPTION, openapi_tags=openapi.TAGS)
     app.state.service = service
     app.add_middleware(BodyLimit, service=service)
+    app.add_middleware(RequestLanguage, default=service.settings.language)  # outermost: every answer speaks it
     _handle_errors(app, service)
     app.include_router(api.router)
     app.include_router(drafts.router)
@@ -61,12 +65,12 @@ def _handle_errors(app: FastAPI, service: Service) -> None:
         problems = [Problem(".".join(str(part) for part in error.get("loc", ())), error.get("msg", "invalid"))
                     for error in exc.errors()]
         return error_response(service, request.url.path, ApiError(
-            422, "invalid_request", "the request's parameters are not valid", problems))
+            422, "invalid_request", _("the request's parameters are not valid"), problems))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException):
         codes = {404: "not_found", 405: "method_not_allowed"}
-        message = {404: "no such resource", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+        message = {404: _("no such resource"), 405: _("method not allowed")}.get(exc.status_code, str(exc.detail))
         error = ApiError(exc.status_code, codes.get(exc.status_code, "http_error"), message,
                          headers=dict(exc.headers or {}))
         return error_response(service, request.url.path, error)

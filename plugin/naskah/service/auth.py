@@ -11,8 +11,14 @@ HMAC:   ``X-Naskah-Host: NAME``, ``X-Naskah-Timestamp: UNIX SECONDS`` and
         clock is refused, and so is a signature that was already used: a captured request cannot be sent again.
         Callbacks to the host are signed the same way (:func:`sign`).
 
-Secrets are read once, from the environment variable or file the configuration names, and are never logged
-or put into an error message. The replay memory is per process (``naskah serve`` runs one).
+Everything that can be checked without the body is checked first (:meth:`Authenticator.begin`): a request
+without credentials, with a wrong token, an unknown host or a stale timestamp is refused before a byte of its
+body is read. A signed request's body is then fed to :class:`PendingSignature` as it arrives. An unknown host
+and a known one with a stale timestamp get the same answer, so the answers do not tell which hosts exist.
+
+The used signatures are kept in the service's database (:class:`UsedSignatures`), beside the jobs: a replay
+is refused after a restart too, and by every instance sharing a PostgreSQL database. Secrets are read once,
+from the environment variable or file the configuration names, and are never logged or put into a message.
 """
 from __future__ import annotations
 
@@ -20,13 +26,15 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
 from ..config import HostOptions, ServiceOptions
+from ..database import Database
+from ..errors import ConfigError
 
 log = logging.getLogger("naskah.service")
 
@@ -34,9 +42,16 @@ HOST_HEADER = "X-Naskah-Host"
 TIMESTAMP_HEADER = "X-Naskah-Timestamp"
 SIGNATURE_HEADER = "X-Naskah-Signature"
 
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() takes superscripts that int() refuses
+_SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
+
 
 def signed_message(timestamp: str, method: str, path: str, body: bytes) -> bytes:
-    return f"{timestamp}\n{method.upper()}\n{path}\n".encode("utf-8") + body
+    return _signed_prefix(timestamp, method, path) + body
+
+
+def _signed_prefix(timestamp: str, method: str, path: str) -> bytes:
+    return f"{timestamp}\n{method.upper()}\n{path}\n".encode("utf-8", "surrogateescape")
 
 
 def sign(secret: bytes, timestamp: str, method: str, path: str, body: bytes) -> str:
@@ -104,22 +119,102 @@ def _load_host(spec: HostOptions) -> Host:
                 callback_prefixes=tuple(spec.callback_prefixes))
 
 
-class Authenticator:
-    """Checks a request's credentials against the loaded hosts; remembers used signatures for the window."""
+_USED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS naskah_used_signatures (
+    signature   TEXT PRIMARY KEY,
+    host        TEXT NOT NULL,
+    expires_at  DOUBLE PRECISION NOT NULL
+)
+"""
+_USED_INDEX = "CREATE INDEX IF NOT EXISTS naskah_used_signatures_expiry ON naskah_used_signatures (expires_at)"
 
-    def __init__(self, hosts: list[Host], replay_window: int):
+
+class UsedSignatures:
+    """The signatures already accepted, until they expire: in a database (the service's, beside the jobs), so a
+    restart does not forget them and several instances on one PostgreSQL share them; in memory without one."""
+
+    def __init__(self, database: Database | None = None):
+        self.db = database
+        if database is not None:
+            database.create(_USED_SCHEMA, _USED_INDEX)
+        self._memory: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._purged_at = 0.0
+
+    def first_use(self, signature: str, host: str, expires_at: float, now: float) -> bool:
+        """Remember ``signature``; False when it was used before (a replay)."""
+        if self.db is None:
+            with self._lock:
+                for seen in [key for key, until in self._memory.items() if until < now]:
+                    del self._memory[seen]
+                if signature in self._memory:
+                    return False
+                self._memory[signature] = expires_at
+                return True
+        with self.db.transaction() as db:
+            if now - self._purged_at > 60:
+                self._purged_at = now
+                db.execute("DELETE FROM naskah_used_signatures WHERE expires_at < ?", (now,))
+            changed = db.execute("INSERT INTO naskah_used_signatures (signature, host, expires_at) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (signature) DO NOTHING", (signature, host, expires_at))
+            if changed == 1:
+                return True
+            # an entry that expired but was not purged yet does not count
+            return db.execute("UPDATE naskah_used_signatures SET expires_at = ? WHERE signature = ? "
+                              "AND expires_at < ?", (expires_at, signature, now)) == 1
+
+
+class PendingSignature:
+    """A signed request whose headers passed: feed it the body as it arrives, then :meth:`finish`."""
+
+    def __init__(self, authenticator: "Authenticator", host: Host, timestamp: str, method: str, path: str,
+                 presented: str):
+        self._authenticator = authenticator
+        self.host = host
+        self._presented = presented
+        self._digest = hmac.new(host.hmac_secret, _signed_prefix(timestamp, method, path), hashlib.sha256)
+
+    def update(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
+
+    def finish(self, now: float | None = None) -> Host:
+        """The host, once the signature matches the whole body and was not used before; else an AuthError."""
+        expected = "sha256=" + self._digest.hexdigest()
+        if not hmac.compare_digest(self._presented.encode("ascii"), expected.encode("ascii")):
+            raise AuthError("the signature does not match: sign TIMESTAMP\\nMETHOD\\nPATH\\nBODY with the host's "
+                            "HMAC secret (HMAC-SHA256, hex, prefixed sha256=)")
+        now = time.time() if now is None else now
+        window = self._authenticator.replay_window
+        if not self._authenticator.used.first_use(expected, self.host.name, now + 2 * window, now):
+            raise AuthError("replayed request: this signature was already used; sign every request anew")
+        return self.host
+
+
+class Authenticator:
+    """Checks a request's credentials against the loaded hosts; remembers used signatures (``used``)."""
+
+    def __init__(self, hosts: list[Host], replay_window: int, used: UsedSignatures | None = None):
         self.hosts = {host.name: host for host in hosts}
         self.replay_window = replay_window
-        self._seen: dict[str, float] = {}  # signature -> when it may be forgotten
-        self._lock = threading.Lock()
+        self.used = used or UsedSignatures()
 
     def authenticate(self, method: str, path: str, headers, body: bytes, now: float | None = None) -> Host:
+        """The whole check at once, for a body already in hand."""
+        checked = self.begin(method, path, headers, now)
+        if isinstance(checked, Host):
+            return checked
+        checked.update(body)
+        return checked.finish(now)
+
+    def begin(self, method: str, path: str, headers, now: float | None = None) -> Host | PendingSignature:
+        """What the headers alone decide: the host of a valid token, a signed request still to be checked
+        against its body, or an AuthError (no body needs to be read for it)."""
         now = time.time() if now is None else now
         authorization = headers.get("authorization")
         if authorization is not None:
             return self._by_token(authorization)
         if headers.get(SIGNATURE_HEADER) is not None or headers.get(HOST_HEADER) is not None:
-            return self._by_signature(method, path, headers, body, now)
+            return self._signed(method, path, headers, now)
         raise AuthError("missing credentials: send Authorization: Bearer TOKEN, or sign the request with "
                         f"{HOST_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
 
@@ -136,7 +231,7 @@ class Authenticator:
             raise AuthError("the API token is not valid")
         return found
 
-    def _by_signature(self, method: str, path: str, headers, body: bytes, now: float) -> Host:
+    def _signed(self, method: str, path: str, headers, now: float) -> PendingSignature:
         name, timestamp = headers.get(HOST_HEADER), headers.get(TIMESTAMP_HEADER)
         signature = headers.get(SIGNATURE_HEADER)
         missing = [h for h, v in ((HOST_HEADER, name), (TIMESTAMP_HEADER, timestamp), (SIGNATURE_HEADER, signature))
@@ -144,30 +239,15 @@ class Authenticator:
         if missing:
             raise AuthError(f"a signed request needs the headers {HOST_HEADER}, {TIMESTAMP_HEADER} and "
                             f"{SIGNATURE_HEADER}; missing: {', '.join(missing)}")
+        timestamp = timestamp.strip()
+        if not _TIMESTAMP.fullmatch(timestamp):
+            raise AuthError(f"{TIMESTAMP_HEADER} must be the time in whole seconds since 1970 (UTC), in ASCII digits")
+        presented = signature.strip().lower()
+        if not _SIGNATURE.fullmatch(presented):
+            raise AuthError(f"{SIGNATURE_HEADER} must be sha256= and 64 hex digits")
         host = self.hosts.get(name)
-        if host is None or host.hmac_secret is None:
-            raise AuthError("unknown host, or the host has no HMAC secret configured")
-        if not timestamp.isdigit() or len(timestamp) > 12:
-            raise AuthError(f"{TIMESTAMP_HEADER} must be the time in whole seconds since 1970 (UTC)")
-        skew = now - int(timestamp)
-        if abs(skew) > self.replay_window:
-            raise AuthError(f"{TIMESTAMP_HEADER} is {abs(skew):.0f} s {'old' if skew > 0 else 'in the future'}; "
-                            f"requests are accepted for {self.replay_window} s (check the host's clock)")
-        expected = sign(host.hmac_secret, timestamp, method, path, body)
-        if not hmac.compare_digest(signature.strip().lower().encode("ascii", "replace"), expected.encode("ascii")):
-            raise AuthError("the signature does not match: sign TIMESTAMP\\nMETHOD\\nPATH\\nBODY with the host's "
-                            "HMAC secret (HMAC-SHA256, hex, prefixed sha256=)")
-        with self._lock:
-            self._forget(now)
-            if expected in self._seen:
-                raise AuthError("replayed request: this signature was already used; sign every request anew")
-            self._seen[expected] = now + 2 * self.replay_window
-        return host
-
-    def _forget(self, now: float) -> None:
-        # entries are added in time order, so the expired ones are at the front
-        while self._seen:
-            first = next(iter(self._seen))
-            if self._seen[first] >= now:
-                break
-            del self._seen[first]
+        # one answer for an unknown host and a stale timestamp: the answers do not tell which hosts exist
+        if host is None or host.hmac_secret is None or abs(now - int(timestamp)) > self.replay_window:
+            raise AuthError(f"unknown host, or {TIMESTAMP_HEADER} more than {self.replay_window} s away from "
+                            "naskah's clock (check the host's name, secret and clock)")
+        return PendingSignature(self, host, timestamp, method, path, presented)

@@ -4,7 +4,9 @@ The body is JSON: ``{"event": "letter.issued" | "letter.failed", "job_id", "stat
 "error"}`` (``letter`` as in the API's answer, with the DMS document id and URL when the letter was delivered;
 ``error`` in the API's error shape). It is signed like a request to naskah (:mod:`naskah.service.auth`):
 ``X-Naskah-Timestamp`` and ``X-Naskah-Signature: sha256=HMAC(secret, TIMESTAMP\\nPOST\\nPATH?QUERY\\nBODY)`` with
-the host's HMAC secret, signed anew for every try, so a host that refuses replays accepts a retry.
+the host's HMAC secret, signed anew for every try. Every try also carries a fresh random ``nonce`` in the body
+(the same value in ``X-Naskah-Nonce``), so the signed text, and the signature, differ from one try to the next
+even within one second: a host that refuses a signature it has seen accepts a retry.
 ``X-Naskah-Job`` names the job: the host should ignore a second delivery of the same job. The signature flow's
 events (:mod:`.events`) are posted the same way.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +33,8 @@ from .errors import ApiError
 
 log = logging.getLogger("naskah.service")
 
+NONCE_HEADER = "X-Naskah-Nonce"
+
 
 def check_callback_url(url: str, host: Host, field: str) -> str:
     """The URL if it is one of the host's allowed callback URLs; else a 422 naming the field."""
@@ -38,6 +43,9 @@ def check_callback_url(url: str, host: Host, field: str) -> str:
 
     if not isinstance(url, str) or len(url) > 2000:
         raise refuse("must be a URL (text of at most 2000 characters)")
+    if not url.isprintable() or any(character.isspace() for character in url):
+        # urlsplit drops tabs and line breaks: the URL checked would not be the URL signed and called
+        raise refuse("must not contain spaces, tabs, line breaks or other control characters")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
@@ -74,6 +82,13 @@ def callback_body(job) -> bytes:
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
+def with_nonce(body: bytes, nonce: str) -> bytes:
+    """The JSON object ``body`` with ``"nonce": nonce`` in it (signed with the rest of the body)."""
+    content = json.loads(body)
+    content["nonce"] = nonce
+    return json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class CallbackOutcome:
     state: str  # delivered or failed
@@ -94,13 +109,14 @@ def post_callback(url: str, secret: bytes, body: bytes, *, event: str, label: st
     error = None
     with new_session() as session:  # no proxy from the environment for a callback to the host
         for attempt in range(1, attempts + 1):
-            timestamp = str(int(time.time()))
+            timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+            signed = with_nonce(body, nonce)
             sent = {"Content-Type": "application/json", "User-Agent": f"naskah/{__version__}",
-                    TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, body),
-                    "X-Naskah-Event": event, **headers}
+                    TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, signed),
+                    NONCE_HEADER: nonce, "X-Naskah-Event": event, **headers}
             wanted = None
             try:
-                response = session.post(url, data=body, headers=sent, timeout=timeout, allow_redirects=False)
+                response = session.post(url, data=signed, headers=sent, timeout=timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 error = f"try {attempt}: {type(exc).__name__} (no answer from the host)"
                 retry = True

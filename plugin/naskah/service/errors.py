@@ -19,6 +19,7 @@ import uuid
 from ..errors import (ConfigError, ConversionError, FlowError, NaskahError, PayloadError, Problem, SignedInPerson,
                       SigningError, StoreConflictError)
 from ..http import scrub
+from ..i18n import _, ngettext
 from ..lifecycle import DraftNotFound, IllegalTransition, LifecycleError
 from ..numbering import NumberingError, NumberTaken
 
@@ -65,24 +66,26 @@ def _answer(exc: BaseException, secrets) -> ApiError:
         return flow
     if isinstance(exc, PayloadError):
         count = len(exc.problems)
-        return ApiError(422, "payload_refused", f"payload refused, {count} problem{'s' * (count != 1)}",
-                        exc.problems)
+        message = ngettext("payload refused, {count} problem", "payload refused, {count} problems", count)
+        return ApiError(422, "payload_refused", message.format(count=count), exc.problems)
     if isinstance(exc, StoreConflictError):
         return ApiError(409, "conflict", str(exc))
     if isinstance(exc, ConversionError):
-        return ApiError(503, "conversion_failed", f"the letter could not be converted to PDF: {exc}",
+        return ApiError(503, "conversion_failed", _("the letter could not be converted to PDF: {error}").format(
+                            error=exc),
                         headers={"Retry-After": "30"})
     signing = _signing_refusal(exc)
     if signing is not None:
         return signing
     if isinstance(exc, SigningError):
-        return ApiError(503, "signing_failed", f"the letter could not be signed: {exc}",
+        return ApiError(503, "signing_failed", _("the letter could not be signed: {error}").format(error=exc),
                         headers={"Retry-After": "60"})
     if isinstance(exc, ConfigError):
         reference = _reference()
         log.error("configuration error (reference %s): %s", reference, _without(str(exc), secrets))
         return ApiError(500, "configuration_error",
-                        f"naskah's configuration is wrong; the operator can find reference {reference} in the log")
+                        _("naskah's configuration is wrong; the operator can find reference {reference} in the log")
+                        .format(reference=reference))
     reference = _reference()
     if isinstance(exc, NaskahError):
         log.error("request failed (reference %s): %s", reference, _without(str(exc), secrets))
@@ -92,19 +95,20 @@ def _answer(exc: BaseException, secrets) -> ApiError:
     else:
         log.error("internal error (reference %s): %s", reference, type(exc).__name__,
                   exc_info=(type(exc), exc, exc.__traceback__))
-    return ApiError(500, "internal_error", f"internal error; the operator can find reference {reference} in the log")
+    return ApiError(500, "internal_error", _("internal error; the operator can find reference {reference} in the log")
+                    .format(reference=reference))
 
 
 def _flow_error(exc: BaseException) -> ApiError | None:
     """A refused step of the signature flow: 404 for a draft that is not there, else 409 with a code."""
     if isinstance(exc, DraftNotFound):
-        return ApiError(404, "not_found", "no draft with this id")
+        return ApiError(404, "not_found", _("no draft with this id"))
     if isinstance(exc, IllegalTransition):
         return ApiError(409, "illegal_transition", str(exc), extra={"state": exc.state, "action": exc.action})
     if isinstance(exc, LifecycleError):
         return ApiError(409, "lifecycle_refused", str(exc))
     if isinstance(exc, NumberTaken):
-        return ApiError(409, "number_taken", str(exc), [Problem("nomor", "used already by another letter")])
+        return ApiError(409, "number_taken", str(exc), [Problem("nomor", _("used already by another letter"))])
     if isinstance(exc, NumberingError):
         return ApiError(422, "numbering_refused", str(exc))
     if isinstance(exc, SignedInPerson):
@@ -121,14 +125,14 @@ def _signing_refusal(exc: BaseException) -> ApiError | None:
 
     if isinstance(exc, CredentialMissing):
         return ApiError(422, "credential_required", str(exc),
-                        [Problem("credential", "required: the signer's passphrase, one-time code or PIN")])
+                        [Problem("credential", _("required: the signer's passphrase, one-time code or PIN"))])
     if isinstance(exc, CredentialRefused):
         extra = {"bsre_code": None if exc.code is None else str(exc.code), "explanation": exc.explanation or None}
         headers = {}
         if exc.locked_until is not None:
             extra["locked_until"] = exc.locked_until.isoformat()
             headers["Retry-After"] = _seconds_until(exc.locked_until)
-        return ApiError(403, "credential_refused", str(exc), [Problem("credential", "refused")], headers, extra)
+        return ApiError(403, "credential_refused", str(exc), [Problem("credential", _("refused"))], headers, extra)
     if isinstance(exc, SignerLocked):
         return ApiError(429, "signer_locked", str(exc), headers={"Retry-After": _seconds_until(exc.until)},
                         extra={"locked_until": exc.until.isoformat()})
@@ -163,7 +167,8 @@ def _reference() -> str:
 
 
 def too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"the request body is larger than the limit of {size_text(limit)}")
+    return ApiError(413, "too_large", _("the request body is larger than the limit of {size}").format(
+        size=size_text(limit)))
 
 
 def size_text(limit: int) -> str:

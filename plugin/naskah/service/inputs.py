@@ -2,9 +2,11 @@
 uploaded PDF, a mapping name. Each refusal is an :class:`ApiError` in the API's one error shape."""
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
+import tempfile
 from typing import TypeVar
 
 from fastapi import Request
@@ -18,26 +20,44 @@ from .errors import ApiError
 log = logging.getLogger("naskah.service")
 
 MAPPING_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+#: bytes of a signed request's body kept in memory while its signature is checked; more goes to a temporary file
+SPOOL_IN_MEMORY = 256 * 1024
 
 Body = TypeVar("Body")
 
 
 async def authenticate(auth: Authenticator, request: Request) -> Host:
-    """The host that sent the request (its token, or its HMAC signature of the whole request); else a 401."""
-    try:
-        body = await request.body()
-    except ClientDisconnect:
-        raise ApiError(400, "malformed_body", "the client went away before sending the whole body") from None
+    """The host that sent the request (its token, or its HMAC signature of the whole request); else a 401.
+
+    Credentials that the headers alone refute are refused before any of the body is read. A signed request's
+    body streams into the signature's digest (within the body limit) and into a spool that keeps at most
+    ``SPOOL_IN_MEMORY`` bytes in memory; only once the signature holds is the body handed to the route."""
     path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
     query = request.scope.get("query_string") or b""
     if query:
         path += "?" + query.decode("latin-1")
     try:
-        return auth.authenticate(request.method, path, request.headers, body)
+        checked = auth.begin(request.method, path, request.headers)
+        if isinstance(checked, Host):
+            return checked
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            try:
+                async for chunk in request.stream():
+                    checked.update(chunk)
+                    spool.write(chunk)
+            except ClientDisconnect:
+                raise ApiError(400, "malformed_body", "the client went away before sending the whole body") from None
+            host = await asyncio.to_thread(checked.finish)  # the used signatures are in the database
+            spool.seek(0)
+            request._body = spool.read()  # noqa: SLF001 - what Request.body() and .form() read from now on
+        return host
     except AuthError as exc:
         client = request.client.host if request.client else "?"
-        log.warning("refused %s %s from %s: %s", request.method, request.url.path, client, exc)
-        raise ApiError(401, "unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer realm="naskah"'})
+        # the path as received (request.url drops tabs and line breaks); the log escapes what is not printable
+        log.warning("refused %s %s from %s: %s", request.method, request.scope["path"], client, exc)
+        # the body may not have been read: close the connection rather than wait for it
+        raise ApiError(401, "unauthorized", str(exc),
+                       headers={"WWW-Authenticate": 'Bearer realm="naskah"', "Connection": "close"}) from None
 
 
 async def read_payload(request: Request) -> dict:

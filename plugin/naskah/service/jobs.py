@@ -2,12 +2,15 @@
 
 The pipeline is synchronous and heavy (LibreOffice, pyHanko), so jobs run in a pool of worker threads, never
 in the event loop. A synchronous request waits for its job; an asynchronous one gets the job id at once and
-asks ``GET /api/v1/jobs/{id}``. Jobs live in SQLite (``STORE_DIR/service.sqlite``): a job still queued or
-running when the service stops is run again when it starts (issuing is idempotent: the same payload gives
-back the stored letter). The payload is kept only until its job has finished.
+asks ``GET /api/v1/jobs/{id}``. Jobs live in the service's database (``STORE_DIR/service.sqlite``, through
+:mod:`naskah.database`: 0600, ``secure_delete``): a job still queued or running when the service stops is run
+again when it starts (issuing is idempotent: the same payload gives back the stored letter). The payload is
+kept only until its job has finished: then it is deleted, its freed pages are zeroed, and the write-ahead log
+that still held it is emptied.
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..database import SQLITE, Database, now_text
 from .errors import ApiError, api_error_for
 
 log = logging.getLogger("naskah.service")
@@ -46,7 +50,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return now_text("seconds")
 
 
 @dataclass(frozen=True)
@@ -71,24 +75,17 @@ class Job:
 
 
 class JobStore:
-    """The jobs table; every method opens its own connection, so threads can share one store."""
+    """The jobs table in the service's database (a ``Database``, or the path of its SQLite file)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        return db
+    def __init__(self, database: Database | str | Path):
+        self.db = database if isinstance(database, Database) else Database(database, "the service's jobs")
+        self.path = self.db.path
+        self.db.create(_SCHEMA)
 
     def create(self, host: str, payload: dict, mapping: str | None, callback_url: str | None) -> Job:
         job_id = secrets.token_hex(16)
         now = _now()
-        with self._connect() as db:
+        with self.db.transaction() as db:
             db.execute("INSERT INTO jobs (job_id, host, state, created_at, updated_at, mapping, payload, callback_url,"
                        " callback_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (job_id, host, QUEUED, now, now, mapping, json.dumps(payload, ensure_ascii=False),
@@ -96,14 +93,13 @@ class JobStore:
         return self.get(job_id)
 
     def get(self, job_id: str) -> Job | None:
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return _job(row) if row else None
+        rows = self._select("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
+        return rows[0] if rows else None
 
     def payload(self, job_id: str) -> dict | None:
-        with self._connect() as db:
-            row = db.execute("SELECT payload FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return json.loads(row["payload"]) if row and row["payload"] else None
+        with self.db.transaction(write=False) as db:
+            rows = db.rows("SELECT payload FROM jobs WHERE job_id = ?", (job_id,))
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
 
     def set_running(self, job_id: str) -> None:
         self._update(job_id, state=RUNNING)
@@ -112,38 +108,56 @@ class JobStore:
         self._update(job_id, state=DONE if error is None else FAILED, http_status=status, payload=None,
                      result=json.dumps(result, ensure_ascii=False) if result is not None else None,
                      error=json.dumps(error, ensure_ascii=False) if error is not None else None)
+        self._forget_freed()
         return self.get(job_id)
 
     def set_callback(self, job_id: str, state: str, attempts: int, error: str | None) -> None:
         self._update(job_id, callback_state=state, callback_attempts=attempts, callback_error=error)
 
     def unfinished(self) -> list[Job]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM jobs WHERE state IN (?, ?) ORDER BY created_at",
-                              (QUEUED, RUNNING)).fetchall()
-        return [_job(row) for row in rows]
+        return self._select("SELECT * FROM jobs WHERE state IN (?, ?) ORDER BY created_at", (QUEUED, RUNNING))
 
     def callbacks_pending(self) -> list[Job]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM jobs WHERE state IN (?, ?) AND callback_state = 'pending' "
-                              "ORDER BY created_at", (DONE, FAILED)).fetchall()
-        return [_job(row) for row in rows]
+        return self._select("SELECT * FROM jobs WHERE state IN (?, ?) AND callback_state = 'pending' "
+                            "ORDER BY created_at", (DONE, FAILED))
 
     def purge(self, older_than_days: float) -> int:
         cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=older_than_days)).isoformat(timespec="seconds")
-        with self._connect() as db:
-            return db.execute("DELETE FROM jobs WHERE state IN (?, ?) AND updated_at < ? "
-                              "AND coalesce(callback_state, '') != 'pending'", (DONE, FAILED, cutoff)).rowcount
+        with self.db.transaction() as db:
+            purged = db.execute("DELETE FROM jobs WHERE state IN (?, ?) AND updated_at < ? "
+                                "AND coalesce(callback_state, '') != 'pending'", (DONE, FAILED, cutoff))
+        if purged:
+            self._forget_freed()
+        return purged
+
+    def _select(self, sql: str, parameters: tuple) -> list[Job]:
+        with self.db.transaction(write=False) as db:
+            return [_job(row) for row in db.records(sql, parameters)]
 
     def _update(self, job_id: str, **values) -> None:
         values["updated_at"] = _now()
-        with self._connect() as db:
+        with self.db.transaction() as db:
             db.execute(f"UPDATE jobs SET {', '.join(f'{key} = ?' for key in values)} WHERE job_id = ?",
                        (*values.values(), job_id))
 
+    def _forget_freed(self) -> None:
+        """Empty SQLite's write-ahead log into the database file: the log still holds the pages as they were
+        before a payload was deleted (``secure_delete`` zeroes them in the file itself)."""
+        if self.db.kind != SQLITE:
+            return
+        try:
+            connection = sqlite3.connect(self.db.path, timeout=5)
+            try:
+                connection.execute("PRAGMA secure_delete = ON")
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:  # busy: the next finished job empties it
+            log.debug("could not empty the write-ahead log of %s: %s", self.db.path, exc)
 
-def _job(row: sqlite3.Row) -> Job:
-    values = {key: row[key] for key in row.keys() if key != "payload"}
+
+def _job(row: dict) -> Job:
+    values = {key: value for key, value in row.items() if key != "payload"}
     values["result"] = json.loads(values["result"]) if values["result"] else None
     values["error"] = json.loads(values["error"]) if values["error"] else None
     return Job(**values)
@@ -184,7 +198,7 @@ class JobRunner:
             self._pending += 1
         try:
             job = self.store.create(host, payload, mapping, callback_url)
-            return job, self._executor.submit(self._run, job, payload, prepared)
+            return job, self._executor.submit(contextvars.copy_context().run, self._run, job, payload, prepared)
         except BaseException:
             with self._lock:
                 self._pending -= 1
@@ -194,7 +208,7 @@ class JobRunner:
         """Run an existing job (one resumed from the store), whatever the queue's length."""
         with self._lock:
             self._pending += 1
-        return self._executor.submit(self._run, job, payload, None)
+        return self._executor.submit(contextvars.copy_context().run, self._run, job, payload, None)
 
     def resume(self) -> int:
         """Run again the jobs that were queued or running when the service last stopped."""

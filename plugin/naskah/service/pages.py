@@ -43,6 +43,11 @@ def error_page(error: ApiError, max_upload: int) -> HTMLResponse:
                             f"Berkas yang dapat diperiksa paling besar {size_text(max_upload)}. "
                             "Berkas surat elektronik biasanya jauh lebih kecil; pastikan Anda mengunggah berkas PDF "
                             "surat itu sendiri.")
+    if error.status == 429:
+        wait = error.headers.get("Retry-After", "")
+        return message_page(429, "warn", "Terlalu banyak permintaan",
+                            "Terlalu banyak halaman dibuka atau berkas diunggah dari alamat Anda dalam waktu singkat. "
+                            f"Silakan coba lagi{f' dalam {wait} detik' if wait else ' beberapa saat lagi'}.")
     if error.status < 500:
         return message_page(error.status, "warn", "Permintaan tidak dapat diproses",
                             "Periksa kembali alamat atau berkas yang Anda kirim, lalu coba lagi.")

@@ -9,29 +9,36 @@ without a job: the signer's credential lives only as long as that request.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import shutil
 import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
 from ..config import Settings
+from ..database import Database
 from ..lifecycle import Draft
 from ..pipeline import Naskah, PreparedLetter
 from ..signature_flow import SignatureFlow
-from ..store import StoredLetter
-from ..validation import VerificationReport, verify_pdf
-from .auth import Authenticator, load_hosts
+from ..store import LETTER_ID, StoredLetter
+from ..validation import VerificationLimits, VerificationReport, verify_pdf
+from .access import LetterAccess
+from .auth import Authenticator, UsedSignatures, load_hosts
 from .callback import callback_body, event_of, post_callback
 from .events import FlowEvent, FlowEvents
 from .jobs import Job, JobRunner, JobStore
+from .throttle import PageThrottle
 from .verification_page import ReportCache
 from .views import draft_json, issued_json
+
+if TYPE_CHECKING:
+    from ..deliver.schedule import RetrySchedule
 
 log = logging.getLogger("naskah.service")
 
@@ -47,9 +54,16 @@ class Service:
         self.naskah = Naskah(settings)
         self.trust = profile_trust_roots(settings, self.naskah.mappings)
         self.hosts = load_hosts(self.options)
-        self.auth = Authenticator(self.hosts, self.options.replay_window)
         self.state_db = settings.store_path / "service.sqlite"
-        self.jobs = JobStore(self.state_db)
+        database = Database(self.state_db, "the service's jobs")  # the jobs and the used signatures
+        self.auth = Authenticator(self.hosts, self.options.replay_window, UsedSignatures(database))
+        self.access = LetterAccess(self.options)
+        self.throttle = PageThrottle(self.options)
+        self.limits = VerificationLimits(max_signatures=self.options.verify_max_signatures,
+                                         max_objects=self.options.verify_max_objects,
+                                         seconds=self.options.verify_time_budget)
+        self.jobs = JobStore(database)
+        self.deliveries: RetrySchedule | None = None  # delivery on a schedule, with a [dms]
         self.flow = SignatureFlow(self.naskah)
         self.events = FlowEvents(self.flow.db)
         self.reports = ReportCache()
@@ -60,8 +74,11 @@ class Service:
                                 on_finished=self._schedule_callback)
         self.previews = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-preview")
         self.signings = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-sign")
+        # uploaded files are checked here; the stored letters' reports of page views on their own threads, so
+        # that a page view never waits behind uploads
         self.verifications = ThreadPoolExecutor(max_workers=self.options.max_concurrent_verifications,
                                                 thread_name_prefix="naskah-verify")
+        self.page_reports = ThreadPoolExecutor(max_workers=2, thread_name_prefix="naskah-page")
         self.callbacks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="naskah-callback")
         # uploads on the public page that may be checked or wait in line; more get "busy, try later"
         self.page_checks = threading.BoundedSemaphore(4 * self.options.max_concurrent_verifications)
@@ -88,6 +105,12 @@ class Service:
             self._schedule_callback(job)
         for event in self.events.pending():
             self._schedule_event(event)
+        if self.settings.dms is not None:
+            from ..deliver import delivery_for
+            from ..deliver.schedule import RetrySchedule
+
+            self.deliveries = RetrySchedule(delivery_for(self.settings), self.naskah.store.get,
+                                            self.settings.dms.retry_interval).start()
         resumed = self.runner.resume()
         if resumed:
             log.info("resumed %d jobs left unfinished when the service last stopped", resumed)
@@ -108,7 +131,10 @@ class Service:
         self.previews.shutdown(wait=True, cancel_futures=True)
         self.signings.shutdown(wait=True, cancel_futures=True)
         self.verifications.shutdown(wait=True, cancel_futures=True)
+        self.page_reports.shutdown(wait=True, cancel_futures=True)
         self.callbacks.shutdown(wait=True, cancel_futures=True)
+        if self.deliveries is not None:
+            self.deliveries.stop()
         if self.pool is not None:
             self.pool.close()
             self.naskah.pool = None
@@ -119,7 +145,7 @@ class Service:
         """A job's work, on a worker thread: issue the letter (prepared by the request, unless resumed)."""
         if time.monotonic() - self._purged_at > 3600:
             self.purge()
-        issued = self.naskah.issue_prepared(prepared or self.naskah.prepare(payload, job.mapping))
+        issued = self.naskah.issue_prepared(prepared or self.naskah.prepare(payload, job.mapping), host=job.host)
         return (200 if issued.reused else 201), issued_json(issued, job.job_id)
 
     def _schedule_callback(self, job: Job) -> None:
@@ -169,6 +195,15 @@ class Service:
 
     # ----------------------------------------------------------------------------------------- checking
 
+    def readable(self, host: str, letter_id: str) -> StoredLetter | None:
+        """The stored letter ``letter_id`` if ``host`` may read it (:mod:`.access`); else None, as if missing."""
+        stored = self.naskah.store.get(letter_id) if LETTER_ID.match(letter_id) else None
+        return stored if stored is not None and self.access.may_read(host, stored) else None
+
+    def check_upload(self, pdf: bytes, trust_roots) -> VerificationReport:
+        """The report on a file someone uploaded, within the limits (``VerificationRefused`` beyond them)."""
+        return verify_pdf(pdf, trust_roots=trust_roots, limits=self.limits)
+
     def stored_report(self, stored: StoredLetter, pdf: bytes) -> VerificationReport:
         """The report on a stored letter's signatures, checked once per signed file."""
         report = self.reports.get(stored.sha256)
@@ -191,8 +226,10 @@ class Service:
 
 
 async def in_thread(executor: Executor, function, *args, **kwargs):
-    """``function(*args, **kwargs)`` on one of ``executor``'s threads, awaited."""
-    return await asyncio.get_running_loop().run_in_executor(executor, lambda: function(*args, **kwargs))
+    """``function(*args, **kwargs)`` on one of ``executor``'s threads, awaited, in the request's context (its
+    language: :mod:`.language`)."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(executor, lambda: context.run(function, *args, **kwargs))
 
 
 async def _service_of(request: Request) -> Service:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..lifecycle import Actor
+from ..store import LETTER_ID
 
 
 class ProblemOut(BaseModel):
@@ -138,7 +139,7 @@ class DraftCreate(BaseModel):
     mapping: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
                                 description="mapping name (default: the one whose match rule accepts the payload)")
     actor: Actor = Field(description="who drafts it (kept in the trail)")
-    supersedes: str | None = Field(None, pattern=r"^[0-9a-f]{20}$",
+    supersedes: str | None = Field(None, pattern=LETTER_ID.pattern,
                                    description="the signed letter this one corrects: replaced (DIGANTI) once this "
                                                "one is signed")
     callback_url: str | None = Field(None, max_length=2000,

@@ -199,7 +199,7 @@ def _tanggal(value) -> str | None:
 class UploadCheck:
     """The check of an uploaded file against the stored letter."""
 
-    kind: str  # same, earlier (an earlier revision of the same signed letter), different, unreadable
+    kind: str  # same, earlier (an earlier revision of the same signed letter), different, unreadable, refused
     headline: str
     summary: str
     filename: str
@@ -218,10 +218,23 @@ class UploadCheck:
         return [self.sha256[i:i + 8] for i in range(0, len(self.sha256 or ""), 8)]
 
 
+def refused_upload(data: bytes, filename: str) -> UploadCheck:
+    """A file beyond the verification limits (too many signatures or objects, or too long to check)."""
+    return UploadCheck("refused", "Berkas ini tidak dapat diperiksa",
+                       "Berkas ini jauh lebih rumit daripada surat elektronik biasa (terlalu banyak tanda tangan "
+                       "atau bagian), sehingga tidak diperiksa. Surat asli yang tercatat dengan kode ini tertera di "
+                       "bawah; mintalah salinannya kepada instansi penerbit.",
+                       _name(filename), hashlib.sha256(data).hexdigest())
+
+
+def _name(filename: str) -> str:
+    return (filename or "berkas tanpa nama")[:120]
+
+
 def check_upload(data: bytes, filename: str, stored_pdf: bytes, stored_sha256: str,
                  verify, zone: str) -> UploadCheck:
     """Compare an uploaded file with the stored letter; ``verify(bytes)`` gives its verification report."""
-    name = (filename or "berkas tanpa nama")[:120]
+    name = _name(filename)
     if not data:
         return UploadCheck("unreadable", "Tidak ada berkas yang diunggah",
                            "Pilih berkas PDF surat yang ingin diperiksa, lalu tekan tombol Periksa berkas.", name)

@@ -6,19 +6,17 @@ The shapes are those of :mod:`.schemas` (which documents them in the OpenAPI sch
 from __future__ import annotations
 
 import base64
-import re
 
 from ..letters import LETTER_TITLES
 from ..pipeline import IssuedLetter
-from ..store import StoredLetter
+from ..store import LETTER_ID, StoredLetter  # noqa: F401 - LETTER_ID: the routes take it from here
 from ..validation import VerificationReport
 from .jobs import Job
 from .verification_page import uses_demo_key
 
 #: where the API lives; the paths of letters and jobs in answers start with it
 API = "/api/v1"
-#: a letter's id, the last part of its paths (and of the verification URL in its QR code)
-LETTER_ID = re.compile(r"^[0-9a-f]{20}$")
+# LETTER_ID (from the store): a letter's id, the last part of its paths and of the verification URL in its QR code
 
 
 def issued_json(issued: IssuedLetter, job_id: str | None = None) -> dict:

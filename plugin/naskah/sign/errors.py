@@ -1,18 +1,20 @@
 """Why a signature with the signer's own credential did not happen, told apart so that the HTTP layer can
 answer 4xx (the signer can act on it) rather than 5xx: the credential was not given, it was refused, or the
-signer is locked out after refused ones. No message ever holds the credential."""
+signer is locked out after refused ones. No message ever holds the credential; each is in the language of the
+moment (:mod:`naskah.i18n`), for the signer reads it."""
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 from ..errors import SigningError
+from ..i18n import N_, _
 
 WIB = ZoneInfo("Asia/Jakarta")
 
 #: What a locked signer is told (``signer``: a label that hides personal data; ``until``: see :func:`wib`).
-LOCKED = ("{signer} is locked after {attempts} refused credentials in a row: naskah forwards no signing attempt "
-          "for this signer until {until}")
+LOCKED = N_("{signer} is locked after {attempts} refused credentials in a row: naskah forwards no signing attempt "
+            "for this signer until {until}")
 
 
 def wib(moment: dt.datetime) -> str:
@@ -39,7 +41,7 @@ class CredentialRefused(SigningError):
 
     def locking(self, signer: str, attempts: int, until: dt.datetime) -> "CredentialRefused":
         """The same refusal, saying that it locked the signer out until ``until``."""
-        text = LOCKED.format(signer=signer, attempts=attempts, until=wib(until))
+        text = _(LOCKED).format(signer=signer, attempts=attempts, until=wib(until))
         return CredentialRefused(f"{self}; {text}", code=self.code, explanation=self.explanation, locked_until=until)
 
 
@@ -47,7 +49,7 @@ class SignerLocked(SigningError):
     """Too many refused credentials for one signer: nothing is forwarded until ``until`` (an aware datetime)."""
 
     def __init__(self, signer: str, attempts: int, until: dt.datetime):
-        super().__init__(LOCKED.format(signer=signer, attempts=attempts, until=wib(until)))
+        super().__init__(_(LOCKED).format(signer=signer, attempts=attempts, until=wib(until)))
         self.signer = signer
         self.attempts = attempts
         self.until = until

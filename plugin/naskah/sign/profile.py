@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..i18n import N_, _
 from ..secrets import ENV_NAME
 from ..validation.levels import SUPPORTED_LEVELS, level_rank
 from ..validation.trust import TrustRoots
@@ -80,7 +81,7 @@ class Pkcs11Key(BaseModel):
 
 
 #: Why a personal BSrE profile may not name its passphrase, and what to do instead.
-PERSONAL_PASSPHRASE_REFUSED = (
+PERSONAL_PASSPHRASE_REFUSED = N_(
     "a personal BSrE signer's passphrase is not stored (passphrase_env): under PP 71/2019 the signature creation "
     "data stays in the signer's sole control, so naskah never keeps it. Remove passphrase_env; the official gives "
     "the passphrase or one-time code at signing: `naskah sign ID --passphrase-stdin`, or the `credential` of the "
@@ -123,7 +124,7 @@ class BsreKey(BaseModel):
     @model_validator(mode="after")
     def _person_or_seal(self):
         if self.passphrase_env is not None:
-            raise ValueError(PERSONAL_PASSPHRASE_REFUSED if self.kind == "person" else
+            raise ValueError(_(PERSONAL_PASSPHRASE_REFUSED) if self.kind == "person" else
                              "a BSrE seal signs with its subscriber_id and a one-time code, not a passphrase: "
                              "remove passphrase_env")
         if self.kind == "person":
@@ -341,7 +342,7 @@ def _resolve(profile: SigningProfile, signing_dir: Path, data_dir: Path, source:
     demo = False
     if isinstance(key, Pkcs12Key):
         if key.path is None:
-            key_path, root_path, _ = ensure_demo_key(data_dir)
+            key_path, root_path, _created = ensure_demo_key(data_dir)
             key = key.model_copy(update={"path": key_path, "password_env": None})
             roots = roots or [root_path]
             demo = True

@@ -20,6 +20,8 @@ from datetime import datetime
 
 from asn1crypto import cms, crl as asn1_crl, ocsp as asn1_ocsp, x509
 
+from ..i18n import N_, Text
+
 #: The PAdES baseline levels, each including the ones before it.
 SUPPORTED_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
@@ -85,7 +87,8 @@ def chain_of(cert: x509.Certificate, pool: list[x509.Certificate]) -> tuple[list
                        and (current.authority_key_identifier is None or c.key_identifier is None
                             or current.authority_key_identifier == c.key_identifier)), None)
         if issuer is None:
-            return chain, f"the issuer of {common_name(current)} ({current.issuer.human_friendly}) is not in the file"
+            return chain, Text(N_("the issuer of {certificate} ({issuer}) is not in the file"),
+                               certificate=common_name(current), issuer=current.issuer.human_friendly)
         if issuer in chain:
             break
         chain.append(issuer)
@@ -128,11 +131,13 @@ def missing_revocation_data(cert: x509.Certificate, pool: list[x509.Certificate]
         issuer = chain[index + 1]
         if current.ocsp_urls:
             if not any(_ocsp_covers(response, current, issuer) for response in dss.ocsps):
-                missing.append(f"no OCSP response for {common_name(current)} in the DSS "
-                               f"(its certificate names the responder {current.ocsp_urls[0]})")
+                missing.append(Text(N_("no OCSP response for {certificate} in the DSS (its certificate names the "
+                                       "responder {responder})"), certificate=common_name(current),
+                                    responder=current.ocsp_urls[0]))
         elif current.crl_distribution_points:
             if not any(_crl_covers(crl, current) for crl in dss.crls):
-                missing.append(f"no CRL of {common_name(issuer)} for {common_name(current)} in the DSS")
+                missing.append(Text(N_("no CRL of {issuer} for {certificate} in the DSS"), issuer=common_name(issuer),
+                                    certificate=common_name(current)))
     return missing
 
 
@@ -162,7 +167,7 @@ def find_level(reader, embedded, dss: Dss | None = None) -> LevelFindings:
     """The PAdES level of ``embedded`` (a regular signature of ``reader``) as the file shows it."""
     subfilter = embedded.sig_object.get("/SubFilter")
     if str(subfilter) != "/ETSI.CAdES.detached":
-        return LevelFindings(level=None, missing=[f"sub-filter {subfilter} is not PAdES"])
+        return LevelFindings(level=None, missing=[Text(N_("sub-filter {subfilter} is not PAdES"), subfilter=subfilter)])
     dss = read_dss(reader) if dss is None else dss
     findings = LevelFindings(level="B-B")
     findings.document_timestamps = [
@@ -170,7 +175,7 @@ def find_level(reader, embedded, dss: Dss | None = None) -> LevelFindings:
     ]
     token = signature_timestamp_token(embedded)
     if token is None:
-        findings.missing.append("no signature timestamp")
+        findings.missing.append(Text(N_("no signature timestamp")))
         return findings
     tst_info = token["content"]["encap_content_info"]["content"].parsed
     findings.timestamp_time = tst_info["gen_time"].native
@@ -178,13 +183,13 @@ def find_level(reader, embedded, dss: Dss | None = None) -> LevelFindings:
     findings.timestamp_authority = common_name(tsa_cert) if tsa_cert is not None else None
     findings.level = "B-T"
     if not dss.present:
-        findings.missing.append("no document security store (DSS) with revocation data")
+        findings.missing.append(Text(N_("no document security store (DSS) with revocation data")))
         return findings
     pool = list(embedded.other_embedded_certs) + tsa_certs
 
     def lacking(store: Dss) -> list[str]:
         if tsa_cert is None:
-            return ["the signature timestamp's certificate is not in the token"]
+            return [Text(N_("the signature timestamp's certificate is not in the token"))]
         return missing_revocation_data(embedded.signer_cert, pool, store) + missing_revocation_data(
             tsa_cert, pool, store)
 
@@ -199,7 +204,7 @@ def find_level(reader, embedded, dss: Dss | None = None) -> LevelFindings:
         if not lacking(read_dss(reader, ts.signed_revision)):
             findings.level = "B-LTA"
             return findings
-    findings.missing.append("no document timestamp covering the validation data in the DSS")
+    findings.missing.append(Text(N_("no document timestamp covering the validation data in the DSS")))
     return findings
 
 

@@ -15,15 +15,16 @@ from ...convert.raster import png_pages
 from ...payload import json_path
 from ...errors import ConversionError
 from ...store import StoredLetter
-from ...validation import verify_pdf
+from ...validation import VerificationRefused
 from .. import schemas
+from ..auth import Host
 from ..callback import check_callback_url
 from ..errors import ApiError
 from ..inputs import authenticate, mapping_param, read_payload, read_upload
 from ..jobs import Job
 from ..openapi import PAYLOAD_BODY, error_responses, upload_body
 from ..runtime import CurrentService, Service, in_thread
-from ..views import API, LETTER_ID, job_json, pages_json, report_json, stored_json
+from ..views import API, job_json, pages_json, report_json, stored_json
 
 log = logging.getLogger("naskah.service")
 
@@ -89,8 +90,8 @@ async def job_status(request: Request, service: CurrentService, job_id: str):
 @router.get(f"{API}/letters/{{letter_id}}", tags=["letters"], response_model=schemas.Letter,
             summary="A stored letter's description", responses=error_responses(401, 404))
 async def letter_info(request: Request, service: CurrentService, letter_id: str):
-    await authenticate(service.auth, request)
-    stored = _stored_or_404(service, letter_id)
+    host = await authenticate(service.auth, request)
+    stored = await _stored_or_404(service, host, letter_id)
     return JSONResponse(stored_json(stored, service.naskah.verification_url(stored.letter_id)))
 
 
@@ -99,8 +100,8 @@ async def letter_info(request: Request, service: CurrentService, letter_id: str)
             responses={200: {"content": {"application/pdf": _PDF}, "description": "the signed PDF/A"},
                        **error_responses(401, 404)})
 async def letter_pdf(request: Request, service: CurrentService, letter_id: str):
-    await authenticate(service.auth, request)
-    stored = _stored_or_404(service, letter_id)
+    host = await authenticate(service.auth, request)
+    stored = await _stored_or_404(service, host, letter_id)
     try:
         data = await asyncio.to_thread(stored.pdf_path.read_bytes)
     except OSError:
@@ -134,13 +135,18 @@ async def preview(request: Request, service: CurrentService,
 
 @router.post(f"{API}/verify", tags=["verification"], response_model=schemas.VerificationOut,
              summary="Check the signatures of an uploaded PDF (and whether it is a stored letter)",
-             openapi_extra={"requestBody": upload_body("file")}, responses=error_responses(400, 401, 413, 415))
+             openapi_extra={"requestBody": upload_body("file")}, responses=error_responses(400, 401, 413, 415, 422))
 async def verify(request: Request, service: CurrentService):
-    await authenticate(service.auth, request)
+    host = await authenticate(service.auth, request)
     data, _ = await read_upload(request, "file", service.options.max_upload_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
-    report = await in_thread(service.verifications, verify_pdf, data, trust_roots=service.trust.for_any())
+    try:
+        report = await in_thread(service.verifications, service.check_upload, data, service.trust.for_any())
+    except VerificationRefused as exc:
+        raise ApiError(422, "too_complex", str(exc)) from None
     letter_id = await asyncio.to_thread(service.naskah.store.letter_id_with_sha256, sha256)
+    if letter_id is not None and await asyncio.to_thread(service.readable, host.name, letter_id) is None:
+        letter_id = None  # another host's letter is not named
     return JSONResponse(report_json(report, sha256, letter_id))
 
 
@@ -158,8 +164,9 @@ async def ready(service: CurrentService):
     return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
 
-def _stored_or_404(service: Service, letter_id: str) -> StoredLetter:
-    stored = service.naskah.store.get(letter_id) if LETTER_ID.match(letter_id) else None
+async def _stored_or_404(service: Service, host: Host, letter_id: str) -> StoredLetter:
+    """The stored letter if the host may read it; another host's answers exactly like a missing one."""
+    stored = await asyncio.to_thread(service.readable, host.name, letter_id)
     if stored is None:
         raise ApiError(404, "not_found", "no letter with this id")
     return stored

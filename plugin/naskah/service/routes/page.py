@@ -1,7 +1,11 @@
 """The public verification page behind the QR code (Indonesian, no authentication): the letter's public facts
 and whether its signature holds, and the check of a PDF a citizen uploads. Mounted at the path of
 ``verification_base_url`` (or ``[service] verification_path``); the page's words are in
-:mod:`..verification_page`."""
+:mod:`..verification_page`.
+
+Each client may open ``page_views_per_minute`` pages and upload ``uploads_per_minute`` files (:mod:`..throttle`).
+An upload is checked within the verification limits on the upload threads; the stored letter's own report is
+made on threads of its own, so a page view never waits behind uploads."""
 from __future__ import annotations
 
 import asyncio
@@ -10,13 +14,13 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ...validation import verify_pdf
+from ...validation import VerificationRefused
 from ..errors import ApiError, size_text
 from ..inputs import read_upload
 from ..openapi import upload_body
 from ..pages import message_page, render_page
 from ..runtime import CurrentService, Service, in_thread
-from ..verification_page import check_upload, flow_notice, letter_facts, verdict_of
+from ..verification_page import check_upload, flow_notice, letter_facts, refused_upload, verdict_of
 from ..views import LETTER_ID
 
 log = logging.getLogger("naskah.service")
@@ -31,8 +35,9 @@ def _html(description: str | None = None) -> dict:
 
 @router.get("/{letter_id}", response_class=HTMLResponse,
             summary="The page the QR code opens (Indonesian): the letter's data and whether its signature holds",
-            responses={200: _html(), 404: _html("no such letter")})
-async def page(service: CurrentService, letter_id: str):
+            responses={200: _html(), 404: _html("no such letter"), 429: _html("too many pages opened")})
+async def page(request: Request, service: CurrentService, letter_id: str):
+    service.throttle.view(request)
     return await letter_page(service, letter_id)
 
 
@@ -40,8 +45,10 @@ async def page(service: CurrentService, letter_id: str):
              summary="Check whether an uploaded PDF is exactly that letter (form field `berkas`)",
              openapi_extra={"requestBody": upload_body("berkas")},
              responses={200: _html(), 400: _html("no file, or not a PDF"), 404: _html("no such letter"),
-                        413: _html("file too large"), 415: _html("not a form upload")})
+                        413: _html("file too large"), 415: _html("not a form upload"),
+                        422: _html("a file too complex to check"), 429: _html("too many files uploaded")})
 async def page_upload(request: Request, service: CurrentService, letter_id: str):
+    service.throttle.upload(request)  # before the upload is read
     if not LETTER_ID.match(letter_id) or service.naskah.store.get(letter_id) is None:
         return await letter_page(service, letter_id)  # the 404 page, without reading the upload
     try:
@@ -69,7 +76,7 @@ async def letter_page(service: Service, letter_id: str, upload: tuple[bytes, str
         return message_page(503, "warn", "Surat tidak dapat diperiksa saat ini",
                             "Surat ini tercatat, tetapi berkasnya tidak dapat dibaca saat ini. Silakan coba "
                             "beberapa saat lagi.")
-    report = await in_thread(service.verifications, service.stored_report, stored, pdf)
+    report = await in_thread(service.page_reports, service.stored_report, stored, pdf)
     zone = service.options.timezone
     verdict = verdict_of(report, zone)
     checked = None
@@ -82,10 +89,12 @@ async def letter_page(service: Service, letter_id: str, upload: tuple[bytes, str
         try:
             checked = await in_thread(service.verifications, check_upload, data, filename, pdf, stored.sha256,
                                       lambda content: (report if content == pdf else
-                                                       verify_pdf(content, trust_roots=roots)), zone)
+                                                       service.check_upload(content, roots)), zone)
+        except VerificationRefused:
+            checked = refused_upload(data, filename)
         finally:
             service.page_checks.release()
-    status = 400 if checked is not None and checked.kind == "unreadable" else 200
+    status = {"unreadable": 400, "refused": 422}.get(checked.kind, 200) if checked is not None else 200
     notice = await asyncio.to_thread(_notice, service, letter_id)
     return render_page("letter.html", status, facts=letter_facts(letter_id, stored), verdict=verdict, upload=checked,
                        notice=notice, page_url=f"{service.page_prefix}/{letter_id}",

@@ -22,6 +22,7 @@ import io
 import logging
 
 from ...errors import SigningError
+from ...i18n import _
 from ...secrets import read_secret
 from ...validation.levels import level_rank
 from ..appearance import place_stamp
@@ -98,17 +99,22 @@ def _secret(key: BsreKey, credential: Credential | None) -> tuple[str, str]:
                 return "seed", pyotp.TOTP(seed.replace(" ", "").upper()).now()
             except Exception:  # binascii.Error for a seed that is not base32; the seed stays out of the message
                 raise SigningError(f"the TOTP seed in {key.totp_seed_env} is not a base32 seed") from None
-        raise CredentialMissing(f"the BSrE seal {key.subscriber_id} needs a one-time code (TOTP): give it at "
-                                f"signing, or configure totp_seed_env in the signing profile")
-    who = f"the BSrE signer NIK {mask_nik(key.nik)}"
+        raise CredentialMissing(_("the BSrE seal {subscriber} needs a one-time code (TOTP): give it at signing, or "
+                                  "configure totp_seed_env in the signing profile").format(
+                                      subscriber=key.subscriber_id))
+    who = _("the BSrE signer NIK {nik}").format(nik=mask_nik(key.nik))
     if passphrase:
         return "passphrase", passphrase
     if key.api == "v1":
-        raise CredentialMissing(f"{who} signs with their passphrase, given at signing (BSrE API v1 takes no "
-                                f"one-time code{'' if not totp else ': use api: v2 for one'})")
+        if totp:
+            raise CredentialMissing(_("{who} signs with their passphrase, given at signing (BSrE API v1 takes no "
+                                      "one-time code: use api: v2 for one)").format(who=who))
+        raise CredentialMissing(_("{who} signs with their passphrase, given at signing (BSrE API v1 takes no "
+                                  "one-time code)").format(who=who))
     if totp:
         return "totp", totp
-    raise CredentialMissing(f"{who} signs with their passphrase or a one-time code (TOTP), given at signing")
+    raise CredentialMissing(_("{who} signs with their passphrase or a one-time code (TOTP), given at signing").format(
+        who=who))
 
 
 def _check_returned(pdf: bytes, signed: bytes, before: set[str], profile: SigningProfile) -> str:

@@ -12,14 +12,15 @@ from collections.abc import Iterable
 
 from ...errors import SigningError
 from ...http import new_session, scrub
+from ...i18n import N_, _
 from ..errors import CredentialRefused
 
-#: What the service's status codes mean, in the words of this client.
+#: What the service's status codes mean, in the words of this client (said with ``_()``, for a signer reads them).
 ERROR_CODES = {
-    2011: "the signer is not registered with BSrE",
-    2021: "the signer's certificate is not active",
-    2031: "wrong passphrase",
-    2041: "wrong or expired one-time code (TOTP)",
+    2011: N_("the signer is not registered with BSrE"),
+    2021: N_("the signer's certificate is not active"),
+    2031: N_("wrong passphrase"),
+    2041: N_("wrong or expired one-time code (TOTP)"),
 }
 _NIK = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
 #: The codes that refuse the signer's credential (they count towards the lockout).
@@ -75,8 +76,8 @@ class BsreConnection:
         code = body.get("status_code") if isinstance(body, dict) else None
         problem = self.problem(response, body)
         if isinstance(code, int) and code in CREDENTIAL_CODES and response.status_code != 401:
-            return CredentialRefused(f"the BSrE service refused the credential for {what}: {problem}", code=code,
-                                     explanation=ERROR_CODES[code])
+            return CredentialRefused(_("the BSrE service refused the credential for {who}: {problem}").format(
+                who=what, problem=problem), code=code, explanation=_(ERROR_CODES[code]))
         return SigningError(f"the BSrE service did not sign for {what}: {problem}")
 
     def problem(self, response, body) -> str:
@@ -86,7 +87,7 @@ class BsreConnection:
                     f"(user {self.session.auth[0] if self.session.auth else 'none given'})")
         if isinstance(body, dict):
             code = body.get("status_code")
-            meaning = ERROR_CODES.get(code) if isinstance(code, int) else None
+            meaning = _(ERROR_CODES[code]) if isinstance(code, int) and code in ERROR_CODES else None
             said = self.scrub(str(body.get("error") or body.get("message") or ""))
             parts = [meaning, f"service says {said!r}" if said else None, f"status_code {code}"]
             return ", ".join(part for part in parts if part) + f" (HTTP {response.status_code})"

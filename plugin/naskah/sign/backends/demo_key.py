@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ...files import write_atomically
+from ...files import private_folder, private_opener, write_atomically
 
 log = logging.getLogger("naskah.sign")
 
@@ -36,14 +36,14 @@ def ensure_demo_key(data_dir: Path) -> tuple[Path, Path, bool]:
     key_path, root_path = folder / KEY_FILE, folder / ROOT_FILE
     if key_path.is_file() and root_path.is_file():
         return key_path, root_path, False
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a") as lock:
+    private_folder(folder)
+    with open(folder / ".lock", "a", opener=private_opener) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if key_path.is_file() and root_path.is_file():  # another process made them while we waited
             return key_path, root_path, False
         p12, root_pem = _make_pair()
-        write_atomically(root_path, root_pem, 0o644)
-        write_atomically(key_path, p12, 0o600)
+        write_atomically(root_path, root_pem)  # 0600, like everything naskah writes
+        write_atomically(key_path, p12)
     log.warning("created a DEMO signing key in %s: letters signed with it are NOT VALID; "
                 "configure a real key in the signing profile", folder)
     return key_path, root_path, True

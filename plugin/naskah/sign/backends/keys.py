@@ -17,6 +17,7 @@ from pathlib import Path
 from pyhanko.sign import signers
 
 from ...errors import SigningError
+from ...i18n import _
 from ...secrets import read_secret
 from ..credentials import Credential
 from ..errors import CredentialMissing, CredentialRefused
@@ -58,8 +59,8 @@ def opened_signer(profile: SigningProfile, credential: Credential | None = None)
     pin = credential.pin if credential else None
     token = _token_name(key)
     if not pin:
-        raise CredentialMissing(f"the PKCS#11 key {key.key_label!r} on {token} is the signer's own: give its PIN "
-                                f"at signing")
+        raise CredentialMissing(_("the PKCS#11 key {key} on {token} is the signer's own: give its PIN at signing")
+                                .format(key=repr(key.key_label), token=token))
     with _signers_lock:
         if any(cached[:4] == _pkcs11_cache_key(key)[:4] for cached in _signers if cached[0] == "pkcs11"):
             raise SigningError(f"PKCS#11 {token} also holds a seal whose session this process keeps logged in: "
@@ -155,9 +156,10 @@ def _read_pkcs12(path: Path, password: str | None, *, where: str = "", personal:
     if not _is_pkcs12(data):
         raise SigningError(f"the signing key {path} is not a PKCS#12 file") from None
     if not password:
-        raise CredentialMissing(f"the PKCS#12 key {path} is the signer's own: give its password at signing")
-    raise CredentialRefused(f"the password given for the PKCS#12 key {path} is wrong",
-                            explanation="wrong password") from None
+        raise CredentialMissing(_("the PKCS#12 key {path} is the signer's own: give its password at signing")
+                                .format(path=path))
+    raise CredentialRefused(_("the password given for the PKCS#12 key {path} is wrong").format(path=path),
+                            explanation=_("wrong password")) from None
 
 
 def _is_pkcs12(data: bytes) -> bool:
@@ -186,7 +188,7 @@ def _load_pkcs11(key: Pkcs11Key) -> signers.Signer:
         cached = _signers.get(cache_key)
         if cached is not None:
             return cached
-        _, signer = _open_pkcs11(key, _secret(key.pin_env, "token's PIN"))
+        _session, signer = _open_pkcs11(key, _secret(key.pin_env, "token's PIN"))
         _signers[cache_key] = signer
         return signer
 
@@ -203,9 +205,9 @@ def _open_pkcs11(key: Pkcs11Key, pin: str | None, *, personal: bool = False) -> 
                                                    user_pin=pin)
     except Exception as exc:
         if personal and type(exc).__name__ in _WRONG_PIN:
-            raise CredentialRefused(f"PKCS#11 {token} of {key.module} refused the PIN given: "
-                                    f"{_pkcs11_reason(exc, pin)}", code="CKR_PIN_INCORRECT",
-                                    explanation="wrong PIN") from None
+            raise CredentialRefused(_("PKCS#11 {token} of {module} refused the PIN given: {reason}").format(
+                token=token, module=key.module, reason=_pkcs11_reason(exc, pin)), code="CKR_PIN_INCORRECT",
+                explanation=_("wrong PIN")) from None
         given = "the PIN given" if personal else f"the PIN in {key.pin_env}"
         raise SigningError(f"cannot log in to PKCS#11 {token} of {key.module} with {given}: "
                            f"{_pkcs11_reason(exc, pin)}") from None

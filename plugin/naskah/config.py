@@ -29,6 +29,10 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 HOST_NAME = r"^[A-Za-z0-9_.-]{1,64}$"
 
 
+#: Who made a draft or letter that no host sent: the command line (``naskah draft``) and the library's default.
+RESERVED_HOSTS = ("cli", "local")
+
+
 class HostOptions(BaseModel):
     """One host e-office allowed to call the API."""
 
@@ -50,6 +54,13 @@ class HostOptions(BaseModel):
     read_unrecorded: bool | None = Field(
         default=None, description="whether this host may read letters that record no host (issued from the command "
                                   "line, or before naskah recorded hosts); default: yes when it is the only host")
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name in RESERVED_HOSTS:
+            raise ValueError(f"{name!r} names the drafts and letters made on the command line: choose another name")
+        return name
 
     @field_validator("callback_prefixes")
     @classmethod

@@ -128,8 +128,8 @@ def _emblem(path: Path, mtime_ns: int) -> tuple[bytes, tuple[int, int]]:
     once, for an installation without Pillow."""
     data = path.read_bytes()
     if not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
-        raise ConfigError(f"emblem {path.name} is not a PNG (templates/build/lambang.py prepare turns an SVG or "
-                          f"another picture into one)")
+        raise ConfigError(f"emblem {path.name} is not a PNG (export it as one, then templates/build/lambang.py "
+                          f"prepare makes it ready: templates/README.md, \"The emblem\")")
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
     if colour in (4, 6) or depth == 16 or _has_chunk(data, b"tRNS"):
         data = _flattened(path, data)

@@ -115,7 +115,9 @@ def run_naskah(*args: str, token: str | None, timeout: float = 180) -> subproces
 
 
 def naskah_env(token: str | None) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NASKAH_")}
+    # the installation is the configuration file's alone, but for the language the tests read (tests/conftest.py)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("NASKAH_") or key == "NASKAH_LANGUAGE"}
     if token is not None:
         env[TOKEN_ENV] = token
     return env

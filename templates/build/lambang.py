@@ -1,22 +1,22 @@
 """The regional emblem (lambang daerah) of the kop: draw the neutral placeholder, or prepare a city's own.
 
     .venv/bin/python templates/build/lambang.py placeholder [OUT.png]   (default templates/lambang/lambang-daerah.png)
-    .venv/bin/python templates/build/lambang.py prepare EMBLEM.(png|svg) OUT.png
+    .venv/bin/python templates/build/lambang.py prepare EMBLEM.png OUT.png
 
 The placeholder is a plain shield of our own drawing with the words LAMBANG DAERAH: it stands in for the emblem
-in the samples and is never a real coat of arms. ``prepare`` makes a city's emblem ready for naskah: an SVG is
-turned into a PNG with LibreOffice (which naskah needs anyway), and the picture is flattened onto white as an
-8-bit RGB PNG without transparency (an alpha channel in a PDF/A needs care that a plain picture does not), scaled
-to HEIGHT pixels high (about 365 dpi at the kop's 2.5 cm). Put the result into templates/lambang/ and name it in
+in the samples and is never a real coat of arms. ``prepare`` makes a city's emblem ready for naskah: the picture
+is flattened onto white as an 8-bit RGB PNG without transparency (an alpha channel in a PDF/A needs care that a
+plain picture does not), scaled to HEIGHT pixels high (about 365 dpi at the kop's 2.5 cm). An emblem published
+as SVG is first exported as a PNG at least HEIGHT pixels high with a drawing tool (``rsvg-convert -h 720``,
+``inkscape -h 720 -o emblem.png emblem.svg``): the LibreOffice naskah installs is Writer only, which cannot draw
+an SVG alone. Put the result into templates/lambang/ and name it in
 the mappings' ``kop.lambang`` (templates/README.md, "The emblem").
 
 Needs Pillow (in the test extra); naskah itself reads a prepared PNG without it.
 """
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -76,16 +76,6 @@ def flattened(image: Image.Image, height: int = HEIGHT) -> Image.Image:
     return flat.resize((width, height), Image.LANCZOS)
 
 
-def svg_to_png(svg: Path, height: int = HEIGHT) -> Image.Image:
-    """An SVG drawn by LibreOffice Draw at ``height`` pixels."""
-    with tempfile.TemporaryDirectory() as folder:
-        export = 'png:draw_png_Export:{"PixelHeight":{"type":"long","value":"%d"}}' % height
-        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{folder}/profile", "--convert-to",
-                        export, "--outdir", folder, str(svg)], check=True, capture_output=True, timeout=120)
-        with Image.open(Path(folder) / f"{svg.stem}.png") as drawn:
-            return drawn.copy()
-
-
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[1] == "placeholder":
         out = Path(argv[2]) if len(argv) > 2 else TEMPLATES / "lambang" / "lambang-daerah.png"
@@ -93,8 +83,8 @@ def main(argv: list[str]) -> int:
         placeholder().save(out, optimize=True)
     elif len(argv) == 4 and argv[1] == "prepare":
         source, out = Path(argv[2]), Path(argv[3])
-        image = svg_to_png(source) if source.suffix.lower() == ".svg" else Image.open(source)
-        flattened(image).save(out, optimize=True)
+        with Image.open(source) as image:
+            flattened(image).save(out, optimize=True)
     else:
         print(__doc__, file=sys.stderr)
         return 2

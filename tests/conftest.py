@@ -1,6 +1,6 @@
 """Shared fixtures: a private naskah installation per test session (its own data folder, demo key and
 store), the sample payloads, and a real PostgreSQL beside SQLite for the SQL the outbox, the numbering
-register and the lifecycle share.
+register and the lifecycle share; a real S3 server (SeaweedFS) for the store's bucket.
 
 The helpers that are not tests live in tests/support, put on ``sys.path`` here so that they import by plain
 name (``from checks import pdfsig``); the fixture plugins among them are named in ``pytest_plugins``. Tests are
@@ -78,6 +78,16 @@ def postgres():
     from dms_postgres import PostgresServer
 
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweed():
+    """A real S3 server (SeaweedFS) on 127.0.0.1 for the whole session; each test uses a bucket or prefix of its own."""
+    from s3_seaweedfs import SeaweedServer
+
+    server = SeaweedServer().start()
     yield server
     server.stop()
 

@@ -80,7 +80,7 @@ def renew_store(store, profile: SigningProfile, *, older_than: dt.timedelta = dt
     results = []
     for letter in store.all():
         try:
-            pdf = Path(letter.pdf_path).read_bytes()
+            pdf = letter.pdf_path.read_bytes()
         except OSError as exc:
             results.append(Renewal(letter.letter_id, "failed", f"cannot read {letter.pdf_path}: {exc.strerror}"))
             continue

@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .cluster.options import ClusterOptions
 from .deliver.options import DmsOptions
 from .errors import ConfigError
+from .objects import StoreOptions
 from .secrets import ENV_NAME
 
 #: The repository root when naskah runs from a checkout (``pip install -e .``): it holds the shipped
@@ -174,6 +176,9 @@ class Settings(BaseModel):
                                                                       "(Indonesian) or en; a service request's "
                                                                       "Accept-Language wins")
     store_dir: Path | None = Field(default=None, description="local store; default DATA_DIR/store")
+    store: StoreOptions = Field(default_factory=StoreOptions,
+                                description="where signed PDFs (a folder, or an S3 bucket) and their index "
+                                            "(SQLite or PostgreSQL) are kept ([store] table)")
     verification_base_url: str = Field(
         default="http://127.0.0.1:8080/v", description="the QR code encodes BASE/<letter id>"
     )
@@ -189,6 +194,8 @@ class Settings(BaseModel):
     state: str | None = Field(default=None, description="letters in their signature flow (drafts, trail, numbering "
                                                        "register): SQLite file or postgresql:// URL; "
                                                        "default STORE_DIR/state.sqlite")
+    cluster: ClusterOptions | None = Field(default=None, description="Celery workers and beat with a Redis broker "
+                                                                     "([cluster] table; none: one process)")
     service: ServiceOptions = Field(default_factory=ServiceOptions,
                                     description="`naskah serve`: hosts allowed to call the API, size limits "
                                                 "([service] table; secrets only as variable names or file paths)")
@@ -204,6 +211,11 @@ class Settings(BaseModel):
     @property
     def state_location(self) -> str:
         return self.state or str(self.store_path / "state.sqlite")
+
+    @property
+    def service_location(self) -> str:
+        """The service's jobs and replay memory (shared by every process in cluster mode)."""
+        return (self.cluster and self.cluster.database) or str(self.store_path / "service.sqlite")
 
 
 _ENV_PREFIX = "NASKAH_"

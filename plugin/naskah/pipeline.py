@@ -108,7 +108,7 @@ class Naskah:
         self.pool = pool
         self.timings = StageTimings()
         self.mappings = load_mappings(self.settings.mappings_dir)
-        self.store = LocalStore(self.settings.store_path)
+        self.store = LocalStore(self.settings.store_path, self.settings.store)
         self._delivery = None  # naskah.deliver.Delivery, made when first needed if a DMS is configured
 
     def prepare(self, payload: dict, mapping: str | None = None, source: str | None = None, *,

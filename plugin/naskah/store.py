@@ -1,4 +1,5 @@
-"""The local store, the embedded default delivery target: a folder of signed PDFs and a SQLite index.
+"""The store, the embedded default delivery target: signed PDFs in a folder (or an S3 bucket, :mod:`.objects`)
+and their index in SQLite (or PostgreSQL, for several machines: :mod:`.database`).
 
 A letter has two keys. Its workflow key comes from what makes it the same letter (its kind, the host's workflow
 identity and its number), so issuing the same payload twice gives back the stored letter instead of a second one.
@@ -7,7 +8,8 @@ by guessing workflow ids and numbers. Letters stored before ids were random keep
 of the workflow key), and their URLs keep working.
 Each row records the host that issued the letter (NULL from the command line): the service shows a host only
 its own letters and those configuration shares with it.
-The PDF is written (atomically) before its index row, so an index row always has its file.
+The PDF is written (atomically) before its index row, so an index row always has its file; files of the letter
+that no row points to (a process killed between the two) go when the letter is stored.
 Each row also keeps the letter's public facts (issuer, signer's title...), which the verification page shows,
 whether the letter was issued from the command line or by the service.
 """
@@ -22,10 +24,12 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .database import SQLITE, Database
 from .errors import StoreConflictError
-from .files import private_file, private_folder, write_atomically
+from .files import private_folder
 from .i18n import _
 from .letters import PublicFacts
+from .objects import FolderObjects, ObjectStore, StoreOptions, location_of, objects_for
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS letters (
@@ -84,7 +88,7 @@ class StoredLetter:
     penandatangan: str | None
     sha256: str
     content_hash: str
-    pdf_path: Path
+    pdf_path: Path  # or an ObjectLocation (s3://...): read it with read_bytes()
     metadata: dict
     issued_at: str
     public_facts: PublicFacts | None = None  # None for a letter stored before the index kept them
@@ -93,14 +97,27 @@ class StoredLetter:
 
 
 class LocalStore:
-    def __init__(self, directory: Path):
+    """The letters of one installation: ``directory`` (STORE_DIR) holds the folder of PDFs and the SQLite index
+    unless ``options`` (``[store]``) puts them in a bucket and in PostgreSQL."""
+
+    def __init__(self, directory: Path, options: StoreOptions | None = None):
+        options = options or StoreOptions()
         self.directory = Path(directory)
         self.letters_dir = self.directory / "letters"
-        private_folder(self.letters_dir)  # 0700, and the index 0600: letters are private (files.py)
+        if options.kind == "folder":
+            private_folder(self.letters_dir)  # 0700, and the index 0600: letters are private (files.py)
+        self.objects: ObjectStore = objects_for(options, self.letters_dir)
         self.index_path = self.directory / "index.sqlite"
-        with self._connect() as db:
-            db.execute(_SCHEMA)
-            present = {row["name"] for row in db.execute("PRAGMA table_info(letters)")}
+        self.index = Database(options.index or self.index_path, "the store's index")
+        self.index.create(_SCHEMA)
+        if self.index.kind == SQLITE:
+            self._add_columns()
+        self.index.create(_WORKFLOW_KEY_INDEX)
+
+    def _add_columns(self) -> None:
+        """An index made by an earlier version gets the columns added since (its rows hold NULL)."""
+        with self.index.transaction() as db:
+            present = {row["name"] for row in db.records("PRAGMA table_info(letters)")}
             for column, kind in _ADDED_COLUMNS.items():
                 if column not in present:
                     try:
@@ -110,33 +127,32 @@ class LocalStore:
                             raise
             if "workflow_key" not in present:  # a letter stored before ids were random: its id is its key
                 db.execute("UPDATE letters SET workflow_key = letter_id WHERE workflow_key IS NULL")
-            db.execute(_WORKFLOW_KEY_INDEX)
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(private_file(self.index_path), timeout=30)
-        db.execute("PRAGMA secure_delete = ON")  # deleted rows do not linger in freed pages
-        db.row_factory = sqlite3.Row
-        return db
+    def _one(self, sql: str, parameters: tuple) -> dict | None:
+        with self.index.transaction(write=False) as db:
+            rows = db.records(sql, parameters)
+        return rows[0] if rows else None
+
+    def writable(self) -> bool:
+        """Whether letters can be stored (the folder is writable, the bucket answers)."""
+        return self.objects.writable()
 
     def get(self, letter_id: str) -> StoredLetter | None:
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM letters WHERE letter_id = ?", (letter_id,)).fetchone()
+        row = self._one("SELECT * FROM letters WHERE letter_id = ?", (letter_id,))
         return _stored(row) if row else None
 
     def all(self) -> list[StoredLetter]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM letters ORDER BY issued_at").fetchall()
+        with self.index.transaction(write=False) as db:
+            rows = db.records("SELECT * FROM letters ORDER BY issued_at")
         return [_stored(row) for row in rows]
 
     def letter_id_with_sha256(self, sha256: str) -> str | None:
         """The stored letter whose signed file has this SHA-256."""
-        with self._connect() as db:
-            row = db.execute("SELECT letter_id FROM letters WHERE sha256 = ?", (sha256,)).fetchone()
+        row = self._one("SELECT letter_id FROM letters WHERE sha256 = ?", (sha256,))
         return row["letter_id"] if row else None
 
     def by_workflow_key(self, key: str) -> StoredLetter | None:
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM letters WHERE workflow_key = ?", (key,)).fetchone()
+        row = self._one("SELECT * FROM letters WHERE workflow_key = ?", (key,))
         return _stored(row) if row else None
 
     def letter_id_for_key(self, key: str) -> str:
@@ -155,7 +171,7 @@ class LocalStore:
         if stored is None:
             return None
         if host is not None and stored.host is None and stored.content_hash == content_hash:
-            with self._connect() as db:
+            with self.index.transaction() as db:
                 db.execute("UPDATE letters SET host = ? WHERE workflow_key = ? AND host IS NULL", (host, key))
             stored = self.by_workflow_key(key)  # ours, or the host's that claimed it first
         if host is not None and stored.host not in (None, host):
@@ -184,8 +200,7 @@ class LocalStore:
         sha256 = hashlib.sha256(pdf).hexdigest()
         # One file per signed content: two processes storing the same letter at once never overwrite
         # the file that the winning index row points to.
-        path = self.letters_dir / f"{letter_id}-{sha256[:12]}.pdf"
-        write_atomically(path, pdf)
+        path = self.objects.put(f"{letter_id}-{sha256[:12]}.pdf", pdf)
         issued_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         row = dict(
             letter_id=letter_id, mapping=mapping, letter_kind=letter_kind, workflow_id=workflow_id,
@@ -195,39 +210,48 @@ class LocalStore:
             metadata=json.dumps(metadata, ensure_ascii=False, default=str), issued_at=issued_at,
             public_facts=_facts_json(public_facts) if public_facts else None, host=host, workflow_key=key,
         )
-        with self._connect() as db:
+        with self.index.transaction() as db:
             db.execute(
-                f"INSERT OR IGNORE INTO letters ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                f"INSERT INTO letters ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) ON CONFLICT DO NOTHING",
                 tuple(row.values()),
             )
         # Another process may have stored the same letter meanwhile: the first row wins.
         try:
             stored = self.check_same(key, content_hash, host)
         finally:
-            if self._path_of(key) != path:  # the winner's file stays, ours goes
-                path.unlink(missing_ok=True)
+            winner = self._path_of(key)
+            if winner != str(path):  # the winner's file stays, ours goes
+                self.objects.delete(path)
+            if winner is not None and not isinstance(self.objects, FolderObjects):  # a folder is not listed
+                self._drop_strays(letter_id, winner)
         return stored
 
-    def _path_of(self, key: str) -> Path | None:
-        with self._connect() as db:
-            row = db.execute("SELECT pdf_path FROM letters WHERE workflow_key = ?", (key,)).fetchone()
-        return Path(row["pdf_path"]) if row else None
+    def _path_of(self, key: str) -> str | None:
+        row = self._one("SELECT pdf_path FROM letters WHERE workflow_key = ?", (key,))
+        return str(row["pdf_path"]) if row else None
+
+    def _drop_strays(self, letter_id: str, kept: str) -> None:
+        """Delete the files of ``letter_id`` that no index row points to: left by a process killed between
+        writing a file and its row (a worker that stopped mid-letter, whose job then ran again)."""
+        kept_name = location_of(kept).name
+        for name in self.objects.names(f"{letter_id}-"):
+            if name != kept_name and name.endswith(".pdf"):
+                self.objects.delete(self.objects.location(name))
 
     def replace_pdf(self, letter: StoredLetter, pdf: bytes) -> Path:
         """Store a new version of a letter's PDF (a renewed archival timestamp): the index moves to it only if
         nobody changed the letter meanwhile, and the old file goes."""
         sha256 = hashlib.sha256(pdf).hexdigest()
-        path = self.letters_dir / f"{letter.letter_id}-{sha256[:12]}.pdf"
-        write_atomically(path, pdf)
-        with self._connect() as db:
+        path = self.objects.put(f"{letter.letter_id}-{sha256[:12]}.pdf", pdf)
+        with self.index.transaction() as db:
             changed = db.execute("UPDATE letters SET sha256 = ?, pdf_path = ? WHERE letter_id = ? AND sha256 = ?",
-                                 (sha256, str(path), letter.letter_id, letter.sha256)).rowcount
+                                 (sha256, str(path), letter.letter_id, letter.sha256))
         if changed != 1:
-            path.unlink(missing_ok=True)
+            self.objects.delete(path)
             raise StoreConflictError(_("letter {letter_id} changed in the store meanwhile; try again").format(
                 letter_id=letter.letter_id))
-        if Path(letter.pdf_path) != path:
-            Path(letter.pdf_path).unlink(missing_ok=True)
+        if str(letter.pdf_path) != str(path):
+            self.objects.delete(letter.pdf_path)
         return path
 
     def adopt_public_records(self, path: Path) -> int:
@@ -243,7 +267,7 @@ class LocalStore:
         finally:
             old.close()
         taken = 0
-        with self._connect() as db:
+        with self.index.transaction() as db:
             for letter_id, text in records:
                 record = json.loads(text)
                 facts = PublicFacts(issuer=tuple(record.get("agency") or ()), nomor=record.get("nomor"),
@@ -251,7 +275,7 @@ class LocalStore:
                                     signer_name=record.get("signer_name"),
                                     signer_title_lines=tuple(record.get("signer_title_lines") or ()))
                 taken += db.execute("UPDATE letters SET public_facts = ? WHERE letter_id = ? AND public_facts IS NULL",
-                                    (_facts_json(facts), letter_id)).rowcount
+                                    (_facts_json(facts), letter_id))
         return taken
 
 
@@ -259,9 +283,9 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _stored(row: sqlite3.Row) -> StoredLetter:
+def _stored(row: dict) -> StoredLetter:
     values = dict(row)
-    values["pdf_path"] = Path(values["pdf_path"])
+    values["pdf_path"] = location_of(values["pdf_path"])
     values["metadata"] = json.loads(values["metadata"])
     if values["public_facts"]:
         facts = json.loads(values["public_facts"])

@@ -32,11 +32,12 @@ def hmac_headers(secret: str, method: str, path: str, body: bytes = b"", *, host
 
 class ServiceProcess:
     """``python -m naskah.cli --config FILE serve --port PORT``, stopped with SIGTERM like a service manager.
-    ``language``: the installation's (English for the tests that read its messages in English)."""
+    ``language``: the installation's (English for the tests that read its messages in English); ``extra_toml``:
+    more tables for the configuration file (``[store]``, ``[cluster]``)."""
 
     def __init__(self, workdir: Path, data_dir: Path, *, pool_size: int | None = 1, service_toml: str = "",
                  callback_prefix: str | None = None, signing_dir: Path | None = None, extra_env: dict | None = None,
-                 language: str = "en"):
+                 language: str = "en", extra_toml: str = ""):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_loopback_port()
@@ -62,6 +63,8 @@ name = "{HOST}"
 token_env = "TEST_EOFFICE_TOKEN"
 hmac_secret_env = "TEST_EOFFICE_HMAC"
 {prefixes}
+
+{extra_toml}
 """)
         self.env = dict(os.environ, TEST_EOFFICE_TOKEN=self.token, TEST_EOFFICE_HMAC=self.secret, **(extra_env or {}))
         for name in list(self.env):

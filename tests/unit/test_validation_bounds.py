@@ -65,7 +65,10 @@ def test_a_check_that_runs_out_of_time_is_stopped_between_two_steps(letter):
     assert time.monotonic() - started < full * 0.8
 
 
-def test_pyhanko_s_log_about_an_uploaded_file_is_one_line(letter, many_fields, caplog):
+def test_pyhanko_s_log_about_an_uploaded_file_is_one_line(letter, many_fields, caplog, monkeypatch):
+    # `naskah` run in this process before (cli.main) quiets pyHanko's loggers; the service does not
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
     forged = with_extra_signature_fields(letter, 9)
     with caplog.at_level(logging.DEBUG):
         verify_pdf(forged)  # unbounded: pyHanko's records pass as before

@@ -25,7 +25,7 @@ def cmd_outbox_list(args) -> int:
     summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "empty"
     print(f"outbox {outbox.location}: {summary}", file=sys.stderr)
     if settings.dms is not None and args.state is None:
-        missing = outbox.unrecorded(LocalStore(settings.store_path).all(), settings.dms.name)
+        missing = outbox.unrecorded(LocalStore(settings.store_path, settings.store).all(), settings.dms.name)
         for letter in missing:
             print(f"{letter.letter_id}  {'not recorded':10} {settings.dms.name:12} {letter.letter_kind} "
                   f"{letter.nomor}")
@@ -42,7 +42,7 @@ def cmd_outbox_retry(args) -> int:
     settings = settings_from_args(args)
     delivery = delivery_for(settings, required=True)
     try:
-        delivery.reconcile(LocalStore(settings.store_path).get)  # stored letters whose process died unrecorded
+        delivery.reconcile(LocalStore(settings.store_path, settings.store).get)  # stored letters whose process died unrecorded
         if args.letter:
             keys, unknown = delivery.outbox.keys_of(args.letter, delivery.target)
             if unknown:

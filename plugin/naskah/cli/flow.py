@@ -31,14 +31,15 @@ def _actor(args):
 
 
 def _print_draft(flow, draft) -> None:
-    print(_("draft {draft_id} {state}").format(draft_id=draft.id, state=state_label(draft.state)))
+    # result lines are a stable format for scripts (like `issued ... -> PDF`): codes, not words
+    print(f"draft {draft.id} {draft.state}")
     _print_waiting(flow, draft)
 
 
 def _print_waiting(flow, draft) -> None:
     waiting = flow.waiting_for(draft)
     if waiting:
-        print(_("waiting for: {who}").format(who=waiting))
+        print(f"waiting for: {waiting}")
 
 
 def cmd_draft(args) -> int:

@@ -42,9 +42,10 @@ def cmd_issue(args) -> int:
 
 def print_issued(issued) -> None:
     """One line for an issued letter (its number and PDF), and a word on its delivery to the DMS."""
-    number = issued.metadata.get("nomor") or _("(no number)")  # an applicant's own letter has none
-    line = _("already issued {kind} {number} -> {pdf}") if issued.reused else _("issued {kind} {number} -> {pdf}")
-    print(line.format(kind=issued.letter_kind, number=number, pdf=issued.pdf_path))
+    # a stable format for scripts (the README's first command prints it), so not translated
+    number = issued.metadata.get("nomor") or "(no number)"  # an applicant's own letter has none
+    state = "already issued" if issued.reused else "issued"
+    print(f"{state} {issued.letter_kind} {number} -> {issued.pdf_path}")
     _print_delivery(issued)
 
 
@@ -116,7 +117,8 @@ def cmd_check(args) -> int:
 def cmd_list(args) -> int:
     from ..store import LocalStore
 
-    store = LocalStore(settings_from_args(args).store_path)
+    settings = settings_from_args(args)
+    store = LocalStore(settings.store_path, settings.store)
     for letter in store.all():
         print(f"{letter.letter_id}  {letter.issued_at}  {letter.letter_kind:22} {letter.nomor}  {letter.pdf_path}")
     return 0

@@ -12,6 +12,7 @@ from ..config import settings_from_args
 from ..errors import NaskahError
 from ..files import PRIVATE_UMASK
 from ..i18n import DEFAULT_LANGUAGE, set_language
+from .cluster import add_cluster
 from .deliver import add_dms, add_outbox
 from .flow import add_flow
 from .letters import add_check, add_issue, add_list, add_render
@@ -20,7 +21,7 @@ from .signatures import add_renew, add_verify
 
 #: Every command, in the order ``naskah --help`` lists them.
 _COMMANDS = (add_issue, add_render, add_verify, add_renew, add_check, add_list, add_flow, add_serve, add_outbox,
-             add_dms)
+             add_dms, add_cluster)
 
 
 def build_parser() -> argparse.ArgumentParser:

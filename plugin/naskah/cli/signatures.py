@@ -41,7 +41,7 @@ def _standing_in_store(args, data: bytes) -> str | None:
     settings = settings_from_args(args)
     if not settings.store_path.is_dir():
         return None
-    letter_id = LocalStore(settings.store_path).letter_id_with_sha256(hashlib.sha256(data).hexdigest())
+    letter_id = LocalStore(settings.store_path, settings.store).letter_id_with_sha256(hashlib.sha256(data).hexdigest())
     return standing_of_letter(settings, letter_id) if letter_id else None
 
 
@@ -52,8 +52,8 @@ def cmd_renew(args) -> int:
 
     settings = settings_from_args(args)
     profile = load_profile(args.profile, settings)
-    results = renew_store(LocalStore(settings.store_path), profile, older_than=dt.timedelta(days=args.older_than),
-                          dry_run=args.dry_run)
+    store = LocalStore(settings.store_path, settings.store)
+    results = renew_store(store, profile, older_than=dt.timedelta(days=args.older_than), dry_run=args.dry_run)
     for result in results:
         where = f" -> {result.pdf_path}" if result.pdf_path else ""
         print(f"{result.outcome} {result.letter_id}: {result.detail}{where}")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 from ..database import Cursor, Database, now_text
+from ..objects import location_of
 from .api import DmsDocument
 from .document import document_from, idempotency_key
 
@@ -349,7 +350,7 @@ def _one(db: Cursor, idempotency_key: str, target: str) -> OutboxEntry | None:
 
 def _entry(row: dict) -> OutboxEntry:
     values = {name: row[name] for name in _COLUMNS}
-    values["pdf_path"] = Path(values["pdf_path"])
+    values["pdf_path"] = location_of(values["pdf_path"])  # a file, or an object in a bucket
     values["document"] = DmsDocument.model_validate(json.loads(values["document"]))
     values["outcome_unknown"] = bool(values["outcome_unknown"])
     return OutboxEntry(**values)

@@ -117,6 +117,16 @@ class JobStore:
     def unfinished(self) -> list[Job]:
         return self._select("SELECT * FROM jobs WHERE state IN (?, ?) ORDER BY created_at", (QUEUED, RUNNING))
 
+    def unfinished_count(self) -> int:
+        with self.db.transaction(write=False) as db:
+            return db.rows("SELECT count(*) FROM jobs WHERE state IN (?, ?)", (QUEUED, RUNNING))[0][0]
+
+    def finished_among(self, job_ids: list[str]) -> list[Job]:
+        """The jobs of ``job_ids`` that have finished (what an API instance waiting for them looks at)."""
+        markers = ", ".join("?" * len(job_ids))
+        return self._select(f"SELECT * FROM jobs WHERE state IN (?, ?) AND job_id IN ({markers})",
+                            (DONE, FAILED, *job_ids))
+
     def callbacks_pending(self) -> list[Job]:
         return self._select("SELECT * FROM jobs WHERE state IN (?, ?) AND callback_state = 'pending' "
                             "ORDER BY created_at", (DONE, FAILED))

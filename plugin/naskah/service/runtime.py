@@ -16,6 +16,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
@@ -54,7 +55,7 @@ class Service:
         self.naskah = Naskah(settings)
         self.trust = profile_trust_roots(settings, self.naskah.mappings)
         self.hosts = load_hosts(self.options)
-        self.state_db = settings.store_path / "service.sqlite"
+        self.state_db = settings.service_location  # shared by every API instance and worker in cluster mode
         database = Database(self.state_db, "the service's jobs")  # the jobs and the used signatures
         self.auth = Authenticator(self.hosts, self.options.replay_window, UsedSignatures(database))
         self.access = LetterAccess(self.options)
@@ -70,8 +71,7 @@ class Service:
         self.pool = None
         pool_size = settings.pool_size or os.cpu_count() or 1  # warm LibreOffice by default, one per core
         workers = self.options.workers or pool_size + 1
-        self.runner = JobRunner(self.jobs, self._issue, workers=workers, max_queued=self.options.max_queued_jobs,
-                                on_finished=self._schedule_callback)
+        self.runner = self._runner(workers)
         self.previews = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-preview")
         self.signings = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="naskah-sign")
         # uploaded files are checked here; the stored letters' reports of page views on their own threads, so
@@ -87,6 +87,18 @@ class Service:
         prefix = self.options.verification_path or urlsplit(settings.verification_base_url).path
         self.page_prefix = prefix.rstrip("/")
 
+    def _runner(self, workers: int):
+        """Jobs on this process's threads; with a ``[cluster]``, on Celery workers (which post the callbacks)."""
+        if self.settings.cluster is None:
+            return JobRunner(self.jobs, self._issue, workers=workers, max_queued=self.options.max_queued_jobs,
+                             on_finished=self._schedule_callback)
+        from ..cluster.app import make_app
+        from ..cluster.runner import CeleryRunner
+
+        cluster = self.settings.cluster
+        return CeleryRunner(self.jobs, make_app(self.settings), queue=cluster.queue,
+                            max_queued=self.options.max_queued_jobs, poll_interval=cluster.poll_interval)
+
     # ----------------------------------------------------------------------------------------- lifetime
 
     def start(self) -> None:
@@ -96,16 +108,17 @@ class Service:
         log.info("starting %d warm LibreOffice processes", self.pool.size)
         self.pool.start()
         self.naskah.pool = self.pool
-        adopted = self.naskah.store.adopt_public_records(self.state_db)
+        adopted = self.naskah.store.adopt_public_records(Path(self.state_db))
         if adopted:
             log.info("moved the public facts of %d letters into the store's index", adopted)
         self.purge()
         # callbacks still owed for finished jobs first: a resumed job schedules its own when it finishes
-        for job in self.jobs.callbacks_pending():
+        # (in cluster mode the workers post them, and beat those still owed)
+        for job in self.jobs.callbacks_pending() if self.settings.cluster is None else ():
             self._schedule_callback(job)
         for event in self.events.pending():
             self._schedule_event(event)
-        if self.settings.dms is not None:
+        if self.settings.dms is not None and self.settings.cluster is None:  # beat's work in cluster mode
             from ..deliver import delivery_for
             from ..deliver.schedule import RetrySchedule
 
@@ -214,7 +227,7 @@ class Service:
 
     def readiness(self) -> dict[str, str]:
         checks = {"mappings": "ok" if self.naskah.mappings else "none loaded",
-                  "store": "ok" if os.access(self.naskah.store.directory, os.W_OK) else "not writable",
+                  "store": "ok" if self.naskah.store.writable() else "not writable",
                   "hosts": "ok" if self.hosts else "no host has a token or secret"}
         if self.settings.pool_size:
             checks["libreoffice"] = "ok" if self.pool is not None else "pool not started"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ from .errors import ConfigError
 from .files import private_file
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
+#: the object a schema statement makes, when it is a plain CREATE ... IF NOT EXISTS
+_CREATED = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.IGNORECASE)
 BUSY_SECONDS = 60
 _SCHEMA_LOCK = 0x6E61736B6168  # "naskah": serialises CREATE TABLE IF NOT EXISTS across PostgreSQL clients
 _open = threading.local()  # the transaction each thread has open, per database: a nested one joins it
@@ -61,7 +64,18 @@ class Database:
         self._wal_checked = False
 
     def create(self, *statements: str) -> None:
-        """Run schema statements (``CREATE ... IF NOT EXISTS``) once, safely when several processes start at once."""
+        """Run schema statements (``CREATE ... IF NOT EXISTS``) once, safely when several processes start at once.
+
+        On SQLite a schema that is all there already is only read: opening a database never waits for another
+        process's write lock (a letter being stored, say)."""
+        names = [match.group(1) for statement in statements if (match := _CREATED.match(statement.strip()))]
+        if self.kind == SQLITE and len(names) == len(statements):
+            with self.transaction(write=False) as db:
+                marks = ", ".join("?" * len(names))
+                present = {row[0] for row in db.rows(f"SELECT name FROM sqlite_master WHERE name IN ({marks})",
+                                                     tuple(names))}
+            if present == set(names):
+                return
         with self.transaction() as db:
             if self.kind == POSTGRESQL:
                 db.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))

@@ -116,6 +116,9 @@ class LocalStore:
 
     def _add_columns(self) -> None:
         """An index made by an earlier version gets the columns added since (its rows hold NULL)."""
+        with self.index.transaction(write=False) as db:  # a current index is only read
+            if _ADDED_COLUMNS.keys() <= {row["name"] for row in db.records("PRAGMA table_info(letters)")}:
+                return
         with self.index.transaction() as db:
             present = {row["name"] for row in db.records("PRAGMA table_info(letters)")}
             for column, kind in _ADDED_COLUMNS.items():

@@ -118,7 +118,7 @@ def test_a_letter_stored_by_a_killed_process_is_delivered_by_the_service(tmp_pat
                                env=naskah_env(TOKEN), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait(lambda: process.poll() is not None or list((store / "letters").glob("*.pdf")), 180, "the signed PDF")
-        assert process.poll() is None, process.communicate()
+        assert process.poll() is None, process.communicate()[1].decode()[-3000:]
         outbox.execute("BEGIN IMMEDIATE")  # ... and so will the outbox's record
         index.execute("COMMIT")
         _wait(lambda: sqlite3.connect(store / "index.sqlite").execute("SELECT count(*) FROM letters").fetchone()[0],

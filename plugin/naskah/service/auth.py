@@ -35,12 +35,14 @@ from pathlib import Path
 from ..config import HostOptions, ServiceOptions
 from ..database import Database
 from ..errors import ConfigError
+from ..i18n import N_, Text
 
 log = logging.getLogger("naskah.service")
 
 HOST_HEADER = "X-Naskah-Host"
 TIMESTAMP_HEADER = "X-Naskah-Timestamp"
 SIGNATURE_HEADER = "X-Naskah-Signature"
+_HEADERS = {"host": HOST_HEADER, "timestamp": TIMESTAMP_HEADER, "signature": SIGNATURE_HEADER}
 
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() takes superscripts that int() refuses
 _SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
@@ -61,7 +63,8 @@ def sign(secret: bytes, timestamp: str, method: str, path: str, body: bytes) -> 
 
 
 class AuthError(Exception):
-    """The request is not from a known host; the message says what to fix and holds no secret."""
+    """The request is not from a known host; the message (a :class:`~naskah.i18n.Text`: English in the log, the
+    caller's language in the answer) says what to fix and holds no secret."""
 
 
 @dataclass(frozen=True)
@@ -181,12 +184,12 @@ class PendingSignature:
         """The host, once the signature matches the whole body and was not used before; else an AuthError."""
         expected = "sha256=" + self._digest.hexdigest()
         if not hmac.compare_digest(self._presented.encode("ascii"), expected.encode("ascii")):
-            raise AuthError("the signature does not match: sign TIMESTAMP\\nMETHOD\\nPATH\\nBODY with the host's "
-                            "HMAC secret (HMAC-SHA256, hex, prefixed sha256=)")
+            raise AuthError(Text(N_("the signature does not match: sign TIMESTAMP\\nMETHOD\\nPATH\\nBODY with the "
+                                    "host's HMAC secret (HMAC-SHA256, hex, prefixed sha256=)")))
         now = time.time() if now is None else now
         window = self._authenticator.replay_window
         if not self._authenticator.used.first_use(expected, self.host.name, now + 2 * window, now):
-            raise AuthError("replayed request: this signature was already used; sign every request anew")
+            raise AuthError(Text(N_("replayed request: this signature was already used; sign every request anew")))
         return self.host
 
 
@@ -215,20 +218,20 @@ class Authenticator:
             return self._by_token(authorization)
         if headers.get(SIGNATURE_HEADER) is not None or headers.get(HOST_HEADER) is not None:
             return self._signed(method, path, headers, now)
-        raise AuthError("missing credentials: send Authorization: Bearer TOKEN, or sign the request with "
-                        f"{HOST_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
+        raise AuthError(Text(N_("missing credentials: send Authorization: Bearer TOKEN, or sign the request with "
+                                "{host}, {timestamp} and {signature}"), **_HEADERS))
 
     def _by_token(self, authorization: str) -> Host:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise AuthError("the Authorization header must be 'Bearer TOKEN'")
+            raise AuthError(Text(N_("the Authorization header must be 'Bearer TOKEN'")))
         presented = token.strip().encode("utf-8", "surrogateescape")
         found = None
         for host in self.hosts.values():  # compare with every host, in constant time each
             if host.token is not None and hmac.compare_digest(presented, host.token):
                 found = host
         if found is None:
-            raise AuthError("the API token is not valid")
+            raise AuthError(Text(N_("the API token is not valid")))
         return found
 
     def _signed(self, method: str, path: str, headers, now: float) -> PendingSignature:
@@ -237,17 +240,19 @@ class Authenticator:
         missing = [h for h, v in ((HOST_HEADER, name), (TIMESTAMP_HEADER, timestamp), (SIGNATURE_HEADER, signature))
                    if not v]
         if missing:
-            raise AuthError(f"a signed request needs the headers {HOST_HEADER}, {TIMESTAMP_HEADER} and "
-                            f"{SIGNATURE_HEADER}; missing: {', '.join(missing)}")
+            raise AuthError(Text(N_("a signed request needs the headers {host}, {timestamp} and {signature}; "
+                                    "missing: {missing}"), missing=", ".join(missing), **_HEADERS))
         timestamp = timestamp.strip()
         if not _TIMESTAMP.fullmatch(timestamp):
-            raise AuthError(f"{TIMESTAMP_HEADER} must be the time in whole seconds since 1970 (UTC), in ASCII digits")
+            raise AuthError(Text(N_("{timestamp} must be the time in whole seconds since 1970 (UTC), in ASCII "
+                                    "digits"), **_HEADERS))
         presented = signature.strip().lower()
         if not _SIGNATURE.fullmatch(presented):
-            raise AuthError(f"{SIGNATURE_HEADER} must be sha256= and 64 hex digits")
+            raise AuthError(Text(N_("{signature} must be sha256= and 64 hex digits"), **_HEADERS))
         host = self.hosts.get(name)
         # one answer for an unknown host and a stale timestamp: the answers do not tell which hosts exist
         if host is None or host.hmac_secret is None or abs(now - int(timestamp)) > self.replay_window:
-            raise AuthError(f"unknown host, or {TIMESTAMP_HEADER} more than {self.replay_window} s away from "
-                            "naskah's clock (check the host's name, secret and clock)")
+            raise AuthError(Text(N_("unknown host, or {timestamp} more than {seconds} s away from naskah's clock "
+                                    "(check the host's name, secret and clock)"), seconds=self.replay_window,
+                                 **_HEADERS))
         return PendingSignature(self, host, timestamp, method, path, presented)

@@ -30,6 +30,7 @@ from ..errors import Problem
 from ..http import TRANSIENT_STATUS, backoff_delay, new_session, retry_after
 from .auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Host, sign
 from .errors import ApiError
+from ..i18n import _
 
 log = logging.getLogger("naskah.service")
 
@@ -39,26 +40,28 @@ NONCE_HEADER = "X-Naskah-Nonce"
 def check_callback_url(url: str, host: Host, field: str) -> str:
     """The URL if it is one of the host's allowed callback URLs; else a 422 naming the field."""
     def refuse(message: str) -> ApiError:
-        return ApiError(422, "callback_refused", "the callback URL is not allowed", [Problem(field, message)])
+        return ApiError(422, "callback_refused", _("the callback URL is not allowed"), [Problem(field, message)])
 
     if not isinstance(url, str) or len(url) > 2000:
-        raise refuse("must be a URL (text of at most 2000 characters)")
+        raise refuse(_("must be a URL (text of at most 2000 characters)"))
     if not url.isprintable() or any(character.isspace() for character in url):
         # urlsplit drops tabs and line breaks: the URL checked would not be the URL signed and called
-        raise refuse("must not contain spaces, tabs, line breaks or other control characters")
+        raise refuse(_("must not contain spaces, tabs, line breaks or other control characters"))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise refuse("is not a valid URL") from None
+        raise refuse(_("is not a valid URL")) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise refuse("must be an http or https URL")
+        raise refuse(_("must be an http or https URL"))
     if "@" in parts.netloc:
-        raise refuse("must not contain a user or password")
+        raise refuse(_("must not contain a user or password"))
     if host.hmac_secret is None:
-        raise refuse(f"host {host.name} has no HMAC secret to sign callbacks with; configure hmac_secret_env")
+        raise refuse(_("host {host} has no HMAC secret to sign callbacks with; configure hmac_secret_env").format(
+            host=host.name))
     if not any(_under(url, prefix) for prefix in host.callback_prefixes):
-        raise refuse(f"is not under the callback URLs configured for host {host.name} (callback_prefixes)")
+        raise refuse(_("is not under the callback URLs configured for host {host} (callback_prefixes)").format(
+            host=host.name))
     return url
 
 

@@ -13,6 +13,7 @@ from fastapi import Request
 from starlette.requests import ClientDisconnect
 
 from ..errors import PayloadError, Problem
+from ..i18n import _, say
 from ..payload import parse_payload
 from .auth import Authenticator, AuthError, Host
 from .errors import ApiError
@@ -46,7 +47,7 @@ async def authenticate(auth: Authenticator, request: Request) -> Host:
                     checked.update(chunk)
                     spool.write(chunk)
             except ClientDisconnect:
-                raise ApiError(400, "malformed_body", "the client went away before sending the whole body") from None
+                raise ApiError(400, "malformed_body", _("the client went away before sending the whole body")) from None
             host = await asyncio.to_thread(checked.finish)  # the used signatures are in the database
             spool.seek(0)
             request._body = spool.read()  # noqa: SLF001 - what Request.body() and .form() read from now on
@@ -56,7 +57,7 @@ async def authenticate(auth: Authenticator, request: Request) -> Host:
         # the path as received (request.url drops tabs and line breaks); the log escapes what is not printable
         log.warning("refused %s %s from %s: %s", request.method, request.scope["path"], client, exc)
         # the body may not have been read: close the connection rather than wait for it
-        raise ApiError(401, "unauthorized", str(exc),
+        raise ApiError(401, "unauthorized", say(exc.args[0]),
                        headers={"WWW-Authenticate": 'Bearer realm="naskah"', "Connection": "close"}) from None
 
 
@@ -65,14 +66,15 @@ async def read_payload(request: Request) -> dict:
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise ApiError(415, "unsupported_media_type",
-                       f"send the payload as JSON with Content-Type: application/json (got {content_type})")
+                       _("send the payload as JSON with Content-Type: application/json (got {content_type})").format(
+                           content_type=content_type))
     body = await request.body()
     if not body.strip():
-        raise ApiError(400, "malformed_body", "the request body is empty: send the payload as a JSON object")
+        raise ApiError(400, "malformed_body", _("the request body is empty: send the payload as a JSON object"))
     try:
         return parse_payload(body)
     except PayloadError as exc:
-        raise ApiError(400, "malformed_body", exc.problems[0].message if exc.problems else "malformed JSON",
+        raise ApiError(400, "malformed_body", exc.problems[0].message if exc.problems else _("malformed JSON"),
                        exc.problems) from None
 
 
@@ -87,25 +89,25 @@ async def read_body(request: Request, model: type[Body]) -> Body:
     except ValidationError as exc:
         problems = [Problem(".".join(str(part) for part in error["loc"]), error["msg"])
                     for error in exc.errors(include_url=False, include_input=False, include_context=False)]
-        raise ApiError(422, "invalid_request", "the request's body is not valid", problems) from None
+        raise ApiError(422, "invalid_request", _("the request's body is not valid"), problems) from None
 
 
 async def read_upload(request: Request, field: str, max_bytes: int) -> tuple[bytes, str]:
     """(content, file name) of the file uploaded as multipart/form-data in ``field``."""
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
-        raise ApiError(415, "unsupported_media_type", f"upload the PDF as multipart/form-data in the field {field!r}")
+        raise ApiError(415, "unsupported_media_type", _("upload the PDF as multipart/form-data in the field {field!r}").format(field=field))
     try:
         form = await request.form(max_files=1, max_fields=10, max_part_size=max_bytes)
     except ApiError:
         raise
     except Exception as exc:  # a malformed multipart body
-        raise ApiError(400, "malformed_body", f"the multipart body cannot be read: {_plain(exc)}") from None
+        raise ApiError(400, "malformed_body", _("the multipart body cannot be read: {reason}").format(reason=_plain(exc))) from None
     try:
         upload = form.get(field)
         if upload is None or isinstance(upload, str):
-            raise ApiError(400, "malformed_body", f"no file in the field {field!r}",
-                           [Problem(field, "required: the PDF to check")])
+            raise ApiError(400, "malformed_body", _("no file in the field {field!r}").format(field=field),
+                           [Problem(field, _("required: the PDF to check"))])
         data = await upload.read()
         return data, upload.filename or ""
     finally:
@@ -115,7 +117,7 @@ async def read_upload(request: Request, field: str, max_bytes: int) -> tuple[byt
 def mapping_param(mapping: str | None) -> str | None:
     """The ``mapping`` query parameter, if it can name a mapping at all."""
     if mapping is not None and not re.match(MAPPING_NAME, mapping):
-        raise ApiError(422, "invalid_request", "no such mapping", [Problem("query.mapping", "unknown name")])
+        raise ApiError(422, "invalid_request", _("no such mapping"), [Problem("query.mapping", _("unknown name"))])
     return mapping
 
 

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from ..database import SQLITE, Database, now_text
 from .errors import ApiError, api_error_for
+from ..i18n import _
 
 log = logging.getLogger("naskah.service")
 
@@ -227,7 +228,7 @@ class JobRunner:
             payload = self.store.payload(job.job_id)
             if payload is None:
                 self.store.finish(job.job_id, status=500, error=ApiError(
-                    500, "lost", "the job's payload was lost; send the request again").body())
+                    500, "lost", _("the job's payload was lost; send the request again")).body())
                 continue
             log.info("resuming job %s", job.job_id)
             self.submit(job, payload)

@@ -8,6 +8,7 @@ import time
 from .errors import ApiError, too_large
 from .pages import error_response
 from .views import API
+from ..i18n import _
 
 #: the connection cannot be reused after a refusal in the middle of a body: tell the client, then close it
 _CLOSE = {"Connection": "close"}
@@ -38,7 +39,7 @@ class BodyLimit:
         length = headers.get(b"content-length")
         if length is not None and (not _ascii_number(length) or int(length) > limit):
             error = too_large(limit) if _ascii_number(length) else ApiError(
-                400, "malformed_body", "the Content-Length header is not a number")
+                400, "malformed_body", _("the Content-Length header is not a number"))
             error.headers.update(_CLOSE)
             response = error_response(self.service, scope["path"], error)
             return await response(scope, receive, send)
@@ -55,7 +56,7 @@ class BodyLimit:
             try:
                 message = await asyncio.wait_for(receive(), min(options.read_timeout, max(deadline - now, 0.001)))
             except asyncio.TimeoutError:
-                raise ApiError(408, "timeout", "the request body did not arrive in time", headers=dict(_CLOSE)) \
+                raise ApiError(408, "timeout", _("the request body did not arrive in time"), headers=dict(_CLOSE)) \
                     from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

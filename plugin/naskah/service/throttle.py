@@ -17,6 +17,7 @@ import time
 from fastapi import Request
 
 from ..config import ServiceOptions
+from ..i18n import _
 from .errors import ApiError
 
 MAX_CLIENTS = 10000
@@ -69,8 +70,8 @@ class PageThrottle:
         waited = limit.wait(self.client_of(request))
         if waited:
             seconds = max(1, math.ceil(waited))
-            raise ApiError(429, "too_many_requests", f"too many requests from this client; try again in "
-                           f"{seconds} s", headers={"Retry-After": str(seconds)})
+            raise ApiError(429, "too_many_requests", _("too many requests from this client; try again in {seconds} s").format(
+                           seconds=seconds), headers={"Retry-After": str(seconds)})
 
     def client_of(self, request: Request) -> str:
         address = request.client.host if request.client else ""

@@ -17,10 +17,12 @@ class ConfigError(NaskahError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a payload: the payload field it concerns and what is wrong with it."""
+    """One thing wrong with a payload: the payload field it concerns and what is wrong with it, and for a rule the
+    regulation and article it enforces (``citation``; its message names it too), None for the payload's shape."""
 
     field: str
     message: str
+    citation: str | None = None
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

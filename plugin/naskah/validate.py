@@ -1,7 +1,8 @@
 """The validate stage: the letter's own model checks the regulation's rules before anything is rendered.
 
 Problems are reported against the payload field the host must correct (``data.tim.anggota[2].nip``),
-all of them in one error.
+all of them in one error; a rule's problem names the regulation and article it enforces, in its message and as
+its ``citation`` (naskah.letters.citations).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from .errors import PayloadError, Problem
 from .i18n import _, ngettext, pgettext
 from .letters import LETTER_KINDS
+from .letters.citations import citation_of
 from .letters.common import Model
 from .mapping import MappedLetter
 
@@ -78,15 +80,41 @@ def validate(letter_kind: str, mapped: MappedLetter, source: str | None = None) 
     try:
         letter = model.model_validate(mapped.fields)
     except ValidationError as exc:
-        problems += [Problem(_field(mapped, error), _message(error)) for error in exc.errors()]
+        problems += [_problem(_field(mapped, error), _message(error), _citation(model, error))
+                     for error in exc.errors()]
         raw_rules = getattr(model, "rules_on_raw_fields", None)
         if raw_rules and isinstance(mapped.fields, dict):
-            problems += [Problem(mapped.payload_field(loc), message) for loc, message in raw_rules(mapped.fields)]
+            problems += [_problem(mapped.payload_field(loc), message) for loc, message in raw_rules(mapped.fields)]
         raise PayloadError(_unique(problems), source) from None
-    problems += [Problem(mapped.payload_field(loc), message) for loc, message in letter.rule_problems()]
+    problems += [_problem(mapped.payload_field(loc), message) for loc, message in letter.rule_problems()]
     if problems:
         raise PayloadError(_unique(problems), source)
     return letter
+
+
+def _problem(field: str, message: str, citation: str | None = None) -> Problem:
+    """The problem, its message ending with the article its rule enforces (unless it names it already)."""
+    citation = citation or citation_of(message)
+    text = str(message)
+    if citation and citation not in text:
+        text = _("{message} [{citation}]").format(message=text, citation=citation)
+    return Problem(field, text, citation)
+
+
+#: the pydantic errors that say a field is absent or empty: a letter's ``FIELD_CITATIONS`` cite its rule for them
+_ABSENT = ("missing", "too_short", "string_too_short")
+
+
+def _citation(model, error: dict) -> str | None:
+    """The article a pydantic error enforces: a rule's own (naskah.letters.citations.RuleError), or the one the
+    letter cites for an absent or empty field it requires (``FIELD_CITATIONS``), else None (the payload's shape)."""
+    cited = citation_of((error.get("ctx") or {}).get("error"))
+    if cited:
+        return cited
+    loc = tuple(error["loc"])
+    if error["type"] in _ABSENT and loc:
+        return getattr(model, "FIELD_CITATIONS", {}).get(loc[0])
+    return None
 
 
 def _field(mapped: MappedLetter, error: dict) -> str:

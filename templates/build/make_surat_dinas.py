@@ -173,10 +173,13 @@ def add_approval_table(doc: Document) -> None:
 
 
 def add_body_jawaban(doc: Document) -> None:
-    """Cites the request; approval: the officials assigned and the duration; refusal: the reasons."""
+    """Cites the request; approval: the officials assigned, who meet the request's criteria (Perwal Kota Malang
+    16/2023 Lampiran huruf A angka 2 huruf a angka 2) huruf c), "sesuai dengan kriteria"), and the duration;
+    refusal: the reasons."""
     body(doc, "Menindaklanjuti surat Bapak/Ibu {{ surat_permohonan.kutipan }} hal {{ surat_permohonan.hal }}, "
               "dengan ini kami sampaikan bahwa permohonan tersebut {% if disetujui %}dapat kami setujui dengan "
-              "menugaskan pegawai sebagai berikut:{% else %}belum dapat kami setujui dengan alasan sebagai "
+              "menugaskan pegawai yang sesuai dengan kriteria dalam surat permohonan tersebut sebagai berikut:"
+              "{% else %}belum dapat kami setujui dengan alasan sebagai "
               "berikut:{% endif %}", keep_with_next=True)
     tag(doc, "{%p if disetujui %}")
     add_approval_table(doc)

@@ -77,13 +77,15 @@ def test_six_mistakes_give_six_indonesian_lines_a_secretariat_can_act_on(naskah,
     assert lines == [
         "payload surat-tugas-tim.json ditolak, 6 masalah:",
         "  - data.nomor: wajib diisi, tidak ada dalam payload",
-        "  - data.dasar: harus berisi paling sedikit 1 butir; yang diisikan 0 butir",
+        "  - data.dasar: harus berisi paling sedikit 1 butir; yang diisikan 0 butir "
+        "[Perwal Kota Malang 16/2023 Lampiran huruf C]",
         "  - data.tim.anggota[1].peran: harus diisi 'ketua' atau 'anggota' (yang diisikan: 'sekretaris')",
         "  - data.tim.anggota[2].nip: NIP 198811052012131001: digit ke-9 sampai ke-14 harus tahun dan bulan "
-        "pengangkatan (TTTTBB)",
+        "pengangkatan (TTTTBB) [aturan naskah (struktur NIP)]",
         "  - data.tim.anggota: tim kerja harus memiliki tepat satu Ketua Tim; ditemukan 2: [0] Ahmad Fauzi, S.Kom., "
-        "M.T., [3] Siti Nurhaliza, S.Sos.",
-        "  - data.berlaku_sampai: masa berlaku berakhir 1 Januari 2023, sebelum tanggal ditetapkan 27 Juni 2023",
+        "M.T., [3] Siti Nurhaliza, S.Sos. [Perwal Kota Malang 16/2023 Pasal 9 ayat (3)]",
+        "  - data.berlaku_sampai: masa berlaku berakhir 1 Januari 2023, sebelum tanggal ditetapkan 27 Juni 2023 "
+        "[Perwal Kota Malang 16/2023 Lampiran huruf C]",
     ]
     english = _refusal(naskah, payload, "en")
     assert [p.field for p in english.problems] == [p.field for p in caught.value.problems]

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ..formatting import nip as format_nip
 from ..i18n import _, date_text
+from .citations import ATAS_NAMA, NIP_PENANDATANGAN, STRUKTUR_NIP, TEKS_CETAK, RuleError, cite
 
 # Characters XML 1.0 cannot carry: a DOCX holding one is broken, so such text is refused.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -23,7 +24,7 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _clean_text(value: str) -> str:
     if _XML_FORBIDDEN.search(value):
-        raise ValueError(_("contains control characters that a letter cannot print"))
+        raise RuleError(_("contains control characters that a letter cannot print"), TEKS_CETAK)
     return unicodedata.normalize("NFC", value)
 
 
@@ -42,6 +43,14 @@ Kalimat = _text(2000)
 
 
 def _check_nip(value: str) -> str:
+    """The NIP's structure (18 digits: birth date, appointment year and month or the PPPK code 21, sex, serial)."""
+    try:
+        return _nip_digits(value)
+    except ValueError as exc:
+        raise RuleError(str(exc), STRUKTUR_NIP) from None
+
+
+def _nip_digits(value: str) -> str:
     digits = value.replace(" ", "")
     if not digits.isdigit() or len(digits) != 18:
         raise ValueError(_("a NIP has 18 digits, got {value} ({count} characters)").format(
@@ -188,12 +197,14 @@ class Penandatangan(Model):
     def rule_problems(self) -> list[tuple[tuple, str]]:
         problems = []
         if self.kedudukan in ("a.n.", "u.b.") and not self.jabatan_pemberi:
-            problems.append((("jabatan_pemberi",), _("required when signing {kedudukan} (on behalf of whom)").format(
-                kedudukan=self.kedudukan)))
+            problems.append((("jabatan_pemberi",), cite(_("required when signing {kedudukan} (on behalf of whom)").format(
+                kedudukan=self.kedudukan), ATAS_NAMA)))
         if self.kedudukan == "u.b." and not self.jabatan_perantara:
-            problems.append((("jabatan_perantara",), _("required when signing u.b. (the official signing a.n.)")))
+            problems.append((("jabatan_perantara",), cite(_("required when signing u.b. (the official signing a.n.)"),
+                                                         ATAS_NAMA)))
         if self.prints_rank_and_nip and not self.nip:
-            problems.append((("nip",), _("required: a {jabatan} signs with rank and NIP").format(jabatan=self.jabatan)))
+            problems.append((("nip",), cite(_("required: a {jabatan} signs with rank and NIP").format(
+                jabatan=self.jabatan), NIP_PENANDATANGAN)))
         return problems
 
     @property
@@ -259,6 +270,8 @@ class Letter(Model):
 
     NOMOR_FIELD: ClassVar[tuple[str, ...] | None] = ("nomor",)
     TANGGAL_FIELD: ClassVar[tuple[str, ...]] = ("tanggal",)
+    #: the article a required field's rule enforces, cited when the field is absent or empty (naskah.validate)
+    FIELD_CITATIONS: ClassVar[dict[str, str]] = {}
 
     @property
     def issuer(self) -> list[str]:

@@ -20,6 +20,7 @@ from typing import ClassVar
 from pydantic import Field, field_validator
 
 from ..i18n import _
+from .citations import MASA_BERLAKU, cite
 from .common import Kalimat, Kop, Letter, Penandatangan, TempatTanggal, Teks
 from .penetapan import (LingkupTim, Penetap, Peraturan, TimDitetapkan, ketua_problems, penetapan_problems,
                         raw_date, raw_ketua_problems, signer_problems, urutan)
@@ -75,7 +76,7 @@ class KeputusanTimKerja(Letter):
                 problems.append(((name,), _empty_problem(name)))
         end, issued = raw_date(fields, "berlaku_sampai"), raw_date(fields, "ditetapkan", "tanggal")
         if end and issued and end < issued:
-            problems.append((("berlaku_sampai",), _validity_problem(end, issued)))
+            problems.append((("berlaku_sampai",), _validity_problem(end, issued, MASA_BERLAKU)))
         return problems
 
     def rule_problems(self) -> list[tuple[tuple, str]]:
@@ -84,9 +85,10 @@ class KeputusanTimKerja(Letter):
                                        self.peralihan_koordinator)
         problems += ketua_problems(self.peraturan, [(m.peran, m.nama) for m in self.tim.anggota])
         problems += [((name,), _empty_problem(name)) for name in ("menimbang", "mengingat") if not getattr(self, name)]
-        problems += signer_problems("keputusan_tim_kerja", self.penetap, self.penandatangan)
+        problems += signer_problems("keputusan_tim_kerja", self.penetap, self.penandatangan, self.peraturan)
         if self.berlaku_sampai and self.berlaku_sampai < self.ditetapkan.tanggal:
-            problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal)))
+            problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal,
+                                                                      MASA_BERLAKU)))
         return problems
 
     @property
@@ -127,10 +129,10 @@ class KeputusanTimKerja(Letter):
 
 def _empty_problem(name: str) -> str:
     if name == "menimbang":
-        return _("a Keputusan states at least one consideration (Menimbang): the format of a Keputusan in {source} "
-                 "on naskah dinas").format(source=FORMAT_KEPUTUSAN)
-    return _("a Keputusan states at least one legal basis (Mengingat): the format of a Keputusan in {source} on "
-             "naskah dinas").format(source=FORMAT_KEPUTUSAN)
+        return cite(_("a Keputusan states at least one consideration (Menimbang): the format of a Keputusan in "
+                      "{source} on naskah dinas").format(source=FORMAT_KEPUTUSAN), FORMAT_KEPUTUSAN)
+    return cite(_("a Keputusan states at least one legal basis (Mengingat): the format of a Keputusan in {source} on "
+                  "naskah dinas").format(source=FORMAT_KEPUTUSAN), FORMAT_KEPUTUSAN)
 
 
 _PREFIXES = ("a.n. ", "u.b.", "Plt. ", "Plh. ")

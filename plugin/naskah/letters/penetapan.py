@@ -29,6 +29,7 @@ from num2words import num2words
 from pydantic import BeforeValidator, TypeAdapter, ValidationError, field_validator
 
 from ..i18n import _
+from .citations import cite
 from .common import Model, Teks
 from .surat_tugas import AnggotaTim, TimKerja, ketua_problem
 
@@ -123,9 +124,11 @@ def penetapan_problems(peraturan: str, kind: str, lingkup: str, tingkat: str,
                 rule=citation(peraturan, k.pasal), instrument=BENTUK[k.kind], officials=_either(k.penetap),
                 kind=k.kind)
             for k in provisions)
-        return [(("lingkup",), _("a team with lingkup {lingkup} is not formed by {instrument} under {regulation}; "
-                                 "{where}").format(lingkup=lingkup, instrument=BENTUK[kind],
-                                                   regulation=NAMA_PERATURAN[peraturan], where=where))]
+        cited = "; ".join(citation(peraturan, k.pasal) for k in provisions) or NAMA_PERATURAN[peraturan]
+        return [(("lingkup",), cite(_("a team with lingkup {lingkup} is not formed by {instrument} under "
+                                      "{regulation}; {where}").format(lingkup=lingkup, instrument=BENTUK[kind],
+                                                                      regulation=NAMA_PERATURAN[peraturan],
+                                                                      where=where), cited))]
     allowed = tuple(dict.fromkeys(level for k in fitting for level in k.penetap))
     if tingkat in allowed:
         return []
@@ -137,7 +140,7 @@ def penetapan_problems(peraturan: str, kind: str, lingkup: str, tingkat: str,
         message += "; " + _("{rule}: a {tingkat} forms it by {instrument} (letter kind {kind})").format(
             rule=citation(peraturan, other.pasal), tingkat=NAMA_TINGKAT[tingkat], instrument=BENTUK[other.kind],
             kind=other.kind)
-    return [(("penetap", "tingkat"), message)]
+    return [(("penetap", "tingkat"), cite(message, rule))]
 
 
 def ketua_problems(peraturan: str, members: list[tuple[object, object]]) -> list[tuple[tuple, str]]:
@@ -145,8 +148,8 @@ def ketua_problems(peraturan: str, members: list[tuple[object, object]]) -> list
     problem = ketua_problem(members)
     if problem is None:
         return []
-    return [(("tim", "anggota"), _("{rule}: {problem}").format(rule=citation(peraturan, PASAL_KETUA[peraturan]),
-                                                               problem=problem))]
+    rule = citation(peraturan, PASAL_KETUA[peraturan])
+    return [(("tim", "anggota"), cite(_("{rule}: {problem}").format(rule=rule, problem=problem), rule))]
 
 
 def raw_ketua_problems(fields: dict) -> list[tuple[tuple, str]]:
@@ -194,14 +197,17 @@ class TimDitetapkan(TimKerja):
                 "ketua": ketua.to_context() if ketua else None}
 
 
-def signer_problems(kind: str, penetap: Penetap, signer) -> list[tuple[tuple, str]]:
-    """The letter is its official's: they sign it themselves, or it is signed a.n. (u.b.) or as Plt./Plh. of them."""
+def signer_problems(kind: str, penetap: Penetap, signer, peraturan: str) -> list[tuple[tuple, str]]:
+    """The letter is its official's: they sign it themselves, or it is signed a.n. (u.b.) or as Plt./Plh. of them
+    (cited: the articles that say whose letter of ``kind`` it is under ``peraturan``)."""
     principal = signer.jabatan_pemberi if signer.kedudukan in ("a.n.", "u.b.") else signer.jabatan
     if principal and _words(principal) in _words(penetap.jabatan):
         return []
-    return [(("penandatangan",), _("the {instrument} is the {official}'s (penetap): they sign it, or it is signed "
-                                   "a.n., Plt. or Plh. of them, not by {signer}").format(
-        instrument=BENTUK[kind], official=penetap.jabatan, signer=" ".join(signer.baris_jabatan).rstrip(",")))]
+    rule = "; ".join(citation(peraturan, k.pasal) for k in KETENTUAN[peraturan] if k.kind == kind)
+    message = _("the {instrument} is the {official}'s (penetap): they sign it, or it is signed a.n., Plt. or Plh. of "
+                "them, not by {signer}").format(instrument=BENTUK[kind], official=penetap.jabatan,
+                                                signer=" ".join(signer.baris_jabatan).rstrip(","))
+    return [(("penandatangan",), cite(message, rule or NAMA_PERATURAN[peraturan]))]
 
 
 def _words(text: str) -> str:

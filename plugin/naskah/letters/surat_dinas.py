@@ -4,14 +4,17 @@ and their written refusal."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from num2words import num2words
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from ..formatting import tanggal
 from ..i18n import _, date_text
-from .common import Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, Teks
+from .citations import (DAFTAR_DITUGASKAN, JAWABAN_PERMOHONAN, DURASI_JAWABAN, LAMPIRAN_TERLAMPIR, DURASI_PELIBATAN, ISI_PERMOHONAN, NOMOR_YANG_DIJAWAB,
+                        PENOLAKAN_PERMOHONAN, PENOLAKAN_SUKARELA, PERMOHONAN_LINTAS_INSTANSI, PERSETUJUAN_ATASAN,
+                        SUKARELA_DALAM_INSTANSI, RuleError, cite)
+from .common import NIP, Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, Teks
 
 
 def _in_words(number: int, unit: str) -> str:
@@ -43,8 +46,8 @@ class Durasi(Model):
 
     def rule_problems(self) -> list[tuple[tuple, str]]:
         if self.selesai < self.mulai:
-            return [(("selesai",), _("ends {end}, before it starts {start}").format(end=date_text(self.selesai),
-                                                                                     start=date_text(self.mulai)))]
+            return [(("selesai",), cite(_("ends {end}, before it starts {start}").format(
+                end=date_text(self.selesai), start=date_text(self.mulai)), DURASI_PELIBATAN))]
         return []
 
     def to_context(self) -> dict:
@@ -77,14 +80,31 @@ class SuratRujukan(Model):
     hal: Teks
 
 
+def _attachments(value):
+    """The attachments the payload lists, by name; "-", an empty text or none: nothing is attached. Any other text
+    (an announcement such as "1 (satu) berkas") is refused: the Lampiran line is derived from what is attached."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "-")):
+        return []
+    if isinstance(value, str):
+        raise RuleError(_("list the attachments sent with the letter by name (the Lampiran line counts them), or "
+                          "leave it out or \"-\" when nothing is attached; got {value!r}").format(value=value),
+                        LAMPIRAN_TERLAMPIR)
+    return value
+
+
+#: the attachments sent with a letter, by name (naskah prints their count on the Lampiran line, "-" for none)
+Lampiran = Annotated[list[Teks], BeforeValidator(_attachments), Field(max_length=50)]
+
+
 class _SuratDinas(Letter):
     """The surat dinas layout: kop, place and date, Nomor / Sifat / Lampiran / Hal, Yth., body,
-    signature block, numbered tembusan (job titles only)."""
+    signature block, numbered tembusan (job titles only). The Lampiran line counts the attachments the payload
+    lists ("1 (satu) berkas"), "-" when it lists none."""
 
     kop: Kop
     nomor: Teks
     sifat: Teks = "Biasa"
-    lampiran: Teks = "-"
+    lampiran: Lampiran = Field(default_factory=list)
     hal: Teks
     tempat: Teks
     tanggal: dt.date
@@ -97,7 +117,9 @@ class _SuratDinas(Letter):
 
     def to_context(self) -> dict:
         return {
-            "kop": self.kop.to_context(), "nomor": self.nomor, "sifat": self.sifat, "lampiran": self.lampiran,
+            "kop": self.kop.to_context(), "nomor": self.nomor, "sifat": self.sifat,
+            "lampiran": _in_words(len(self.lampiran), "berkas") if self.lampiran else "-",
+            "berkas_lampiran": list(self.lampiran),
             "hal": self.hal, "tempat": self.tempat, "tanggal": self.tanggal,
             "tujuan": {"jabatan": self.tujuan.jabatan, "tempat": self.tujuan.tempat},
             "penandatangan": self.penandatangan.to_context(), "tembusan": list(self.tembusan),
@@ -114,6 +136,8 @@ class PermohonanPelibatan(_SuratDinas):
     #: fields a template shows through what the letter makes of them (for `naskah check`)
     PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {"lingkup": ("lintas_instansi",),
                                                         "jumlah_pegawai": ("jumlah_pegawai_kata",)}
+    FIELD_CITATIONS = {"maksud_tujuan": ISI_PERMOHONAN, "kompetensi": ISI_PERMOHONAN,
+                       "ekspektasi_kinerja": ISI_PERMOHONAN, "durasi": DURASI_PELIBATAN}
 
     lingkup: Lingkup
     instansi_tujuan: Teks | None = None
@@ -127,10 +151,12 @@ class PermohonanPelibatan(_SuratDinas):
     def rule_problems(self) -> list[tuple[tuple, str]]:
         problems = super().rule_problems() + [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]
         if self.lingkup == "lintas_instansi" and not self.instansi_tujuan:
-            problems.append((("instansi_tujuan",), _("required for a cross-agency request: the agency asked")))
+            problems.append((("instansi_tujuan",), cite(_("required for a cross-agency request: the agency asked"),
+                                                        PERMOHONAN_LINTAS_INSTANSI)))
         if self.durasi.mulai < self.tanggal:
-            problems.append((("durasi", "mulai"), _("involvement starts {start}, before the request's date {date}")
-                             .format(start=date_text(self.durasi.mulai), date=date_text(self.tanggal))))
+            problems.append((("durasi", "mulai"), cite(_("involvement starts {start}, before the request's date {date}")
+                                                       .format(start=date_text(self.durasi.mulai),
+                                                               date=date_text(self.tanggal)), DURASI_PELIBATAN)))
         return problems
 
     def to_context(self) -> dict:
@@ -150,6 +176,7 @@ class JawabanPermohonanPelibatan(_SuratDinas):
     with the reasons."""
 
     PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {"keputusan": ("disetujui",)}
+    FIELD_CITATIONS = {"surat_permohonan": JAWABAN_PERMOHONAN}
 
     keputusan: Literal["disetujui", "ditolak"]
     surat_permohonan: SuratRujukan
@@ -161,16 +188,19 @@ class JawabanPermohonanPelibatan(_SuratDinas):
     def rule_problems(self) -> list[tuple[tuple, str]]:
         problems = super().rule_problems()
         if self.surat_permohonan.nomor is None:
-            problems.append((("surat_permohonan", "nomor"), _("required: the reply cites the request's number")))
+            problems.append((("surat_permohonan", "nomor"), cite(_("required: the reply cites the request's number"),
+                                                                 NOMOR_YANG_DIJAWAB)))
         if self.keputusan == "disetujui":
             if not self.pegawai_ditugaskan:
-                problems.append((("pegawai_ditugaskan",), _("an approval lists at least one official assigned")))
+                problems.append((("pegawai_ditugaskan",), cite(_("an approval lists at least one official assigned"),
+                                                               DAFTAR_DITUGASKAN)))
             if self.durasi is None:
-                problems.append((("durasi",), _("an approval states the duration of the involvement")))
+                problems.append((("durasi",), cite(_("an approval states the duration of the involvement"),
+                                                   DURASI_JAWABAN)))
             else:
                 problems += [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]
         elif not self.alasan:
-            problems.append((("alasan",), _("a refusal gives at least one reason")))
+            problems.append((("alasan",), cite(_("a refusal gives at least one reason"), PENOLAKAN_PERMOHONAN)))
         return problems
 
     def to_context(self) -> dict:
@@ -190,15 +220,19 @@ class Pemohon(Pegawai):
 
 
 class PersetujuanAtasan(Model):
-    """The direct superior's consent, which a voluntary application needs (Malang Pasal 10(5))."""
+    """The direct superior's consent, which a voluntary application needs (Malang Pasal 10(5)); the mapping's
+    signature flow has the superior review (paraf) the application before the applicant signs it."""
 
     jabatan: Teks
     nama: Teks
-    nip: str | None = None
+    nip: NIP | None = None
 
 
 class PengajuanSukarela(Letter):
-    """A voluntary application to join a team of another unit, signed by the official applying."""
+    """A voluntary application to join a team of another unit, signed by the official applying: within the
+    agency only (Malang Lampiran huruf A angka 2 huruf b), with the direct superior's consent (Pasal 10 ayat (5))."""
+
+    FIELD_CITATIONS = {"persetujuan_atasan": PERSETUJUAN_ATASAN}
 
     lingkup: Lingkup
     tempat: Teks
@@ -217,7 +251,13 @@ class PengajuanSukarela(Letter):
     NOMOR_FIELD = None
 
     def rule_problems(self) -> list[tuple[tuple, str]]:
-        return [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]
+        problems = [(("durasi", *loc), msg) for loc, msg in self.durasi.rule_problems()]
+        if self.lingkup == "lintas_instansi":
+            problems.append((("lingkup",), cite(_(
+                "a voluntary application is made only within the applicant's own agency (within or across its "
+                "units), not {lingkup}: an official of another agency is involved by a request "
+                "(permohonan_pelibatan)").format(lingkup=self.lingkup), SUKARELA_DALAM_INSTANSI)))
+        return problems
 
     @property
     def issuer(self) -> list[str]:
@@ -248,7 +288,10 @@ class PengajuanSukarela(Letter):
 
 
 class PenolakanPengajuanSukarela(_SuratDinas):
-    """The written refusal of a voluntary application, with the reasons (Malang Lampiran 2.b.2.e)."""
+    """The written refusal of a voluntary application, with the reasons (Malang Lampiran huruf A angka 2 huruf b
+    angka 2) huruf e))."""
+
+    FIELD_CITATIONS = {"alasan": PENOLAKAN_SUKARELA}
 
     surat_permohonan: SuratRujukan
     alasan: list[Kalimat] = Field(min_length=1, max_length=50)

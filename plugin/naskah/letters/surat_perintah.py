@@ -42,7 +42,7 @@ class SuratPerintah(_SuratTugas):
         problems = super().rule_problems()
         problems += penetapan_problems(self.peraturan, "surat_perintah", self.lingkup, self.penetap.tingkat)
         problems += ketua_problems(self.peraturan, [(m.peran, m.nama) for m in self.tim.anggota])
-        problems += signer_problems("surat_perintah", self.penetap, self.penandatangan)
+        problems += signer_problems("surat_perintah", self.penetap, self.penandatangan, self.peraturan)
         return problems
 
     @property

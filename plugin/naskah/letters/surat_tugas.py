@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, field_validator
 
 from ..i18n import _, date_text
+from .citations import (FORMAT_SURAT_TUGAS, KETUA_TIM, LAPOR_INDIVIDU, LAPOR_KETUA, PENUGASAN, SEKALI_DALAM_TIM,
+                        RuleError, cite)
 from .common import Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, TempatTanggal, Teks
 
 
@@ -42,7 +44,7 @@ class TimKerja(Model):
         """A team has exactly one Ketua (Perwal Malang 16/2023); the Lampiran lists the Ketua first."""
         problem = ketua_problem([(member.peran, member.nama) for member in anggota])
         if problem:
-            raise ValueError(problem)
+            raise RuleError(problem, KETUA_TIM)
         ketua = next(index for index, member in enumerate(anggota) if member.peran == "ketua")
         return [anggota[ketua]] + [m for i, m in enumerate(anggota) if i != ketua]
 
@@ -52,7 +54,8 @@ class TimKerja(Model):
         seen: set[str] = set()
         for member in anggota:
             if member.nip in seen:
-                raise ValueError(_("NIP {nip} ({nama}) is listed twice").format(nip=member.nip, nama=member.nama))
+                raise RuleError(_("NIP {nip} ({nama}) is listed twice").format(nip=member.nip, nama=member.nama),
+                                SEKALI_DALAM_TIM)
             seen.add(member.nip)
         return anggota
 
@@ -70,19 +73,18 @@ class SuratPersetujuan(Model):
         return {"dari": self.dari, "nomor": self.nomor, "tanggal": self.tanggal, "hal": self.hal}
 
 
-#: where the surat penugasan after an approval is set out
-_PASAL_PENUGASAN = "Perwal Kota Malang 16/2023 Lampiran huruf A angka 2 huruf a angka 2) huruf c)"
-
-
-def _validity_problem(end: dt.date, issued: dt.date) -> str:
-    return _("validity ends {end}, before the date of issue {issued}").format(end=date_text(end),
-                                                                               issued=date_text(issued))
+def _validity_problem(end: dt.date, issued: dt.date, citation: str = FORMAT_SURAT_TUGAS) -> str:
+    """A letter valid from its date of issue cannot end before it (the Surat Tugas format says so; ``citation``
+    for the others)."""
+    return cite(_("validity ends {end}, before the date of issue {issued}").format(
+        end=date_text(end), issued=date_text(issued)), citation)
 
 
 class _SuratTugas(Letter):
     """What both formats share; each names its subject (``hal``) itself."""
 
     TANGGAL_FIELD = ("ditetapkan", "tanggal")  # "Ditetapkan di ... pada tanggal ..." (Lampiran C)
+    FIELD_CITATIONS = {"dasar": FORMAT_SURAT_TUGAS, "untuk": FORMAT_SURAT_TUGAS, "berlaku_sampai": FORMAT_SURAT_TUGAS}
 
     kop: Kop
     nomor: Teks
@@ -113,7 +115,7 @@ class _SuratTugas(Letter):
         if isinstance(members, list) and all(isinstance(m, dict) for m in members):
             problem = ketua_problem([(m.get("peran"), m.get("nama")) for m in members])
             if problem:
-                problems.append((("tim", "anggota"), problem))
+                problems.append((("tim", "anggota"), cite(problem, KETUA_TIM)))
         try:
             end = TypeAdapter(dt.date).validate_python(fields.get("berlaku_sampai"))
             issued = TypeAdapter(dt.date).validate_python((fields.get("ditetapkan") or {}).get("tanggal"))
@@ -128,10 +130,10 @@ class _SuratTugas(Letter):
         if self.berlaku_sampai < self.ditetapkan.tanggal:
             problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal)))
         if self.rujukan and self.rujukan.tanggal > self.ditetapkan.tanggal:
-            problems.append((("rujukan", "tanggal"), _(
+            problems.append((("rujukan", "tanggal"), cite(_(
                 "{rule}: the assignment follows the approval it cites, which is dated {approved}, after this "
-                "letter's date {issued}").format(rule=_PASAL_PENUGASAN, approved=date_text(self.rujukan.tanggal),
-                                                 issued=date_text(self.ditetapkan.tanggal))))
+                "letter's date {issued}").format(rule=PENUGASAN, approved=date_text(self.rujukan.tanggal),
+                                                 issued=date_text(self.ditetapkan.tanggal)), PENUGASAN)))
         return problems
 
     @property
@@ -162,6 +164,8 @@ class _SuratTugas(Letter):
 class SuratTugasTim(_SuratTugas):
     """Lampiran C.1: the team is listed in the Lampiran table."""
 
+    FIELD_CITATIONS = _SuratTugas.FIELD_CITATIONS | {"tim": KETUA_TIM, "melapor_kepada": LAPOR_KETUA}
+
     tim: TimKerja
 
     @property
@@ -176,6 +180,8 @@ class SuratTugasTim(_SuratTugas):
 
 class SuratTugasIndividu(_SuratTugas):
     """Lampiran C.2: one official named in the letter itself."""
+
+    FIELD_CITATIONS = _SuratTugas.FIELD_CITATIONS | {"melapor_kepada": LAPOR_INDIVIDU}
 
     pegawai: Pegawai
 

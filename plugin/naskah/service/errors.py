@@ -1,10 +1,12 @@
 """One JSON shape for every error the API returns, with the payload field each problem concerns:
 
     {"error": {"status": 422, "code": "payload_refused", "message": "payload refused, 1 problem",
-               "problems": [{"field": "data.pegawai.nip", "message": "a NIP has 18 digits"}]}}
+               "problems": [{"field": "data.pegawai.nip", "message": "a NIP has 18 digits ...",
+                             "citation": "aturan naskah (struktur NIP)"}]}}
 
 ``field`` is the host's own field path (as in the CLI's messages); it is empty for a problem with the request as
-a whole. Some errors say more beside ``problems``: a refused signing credential its service's ``bsre_code`` and
+a whole. ``citation`` is the regulation and article a refused rule enforces (the message names it too), null for
+a problem with the payload's shape or the request. Some errors say more beside ``problems``: a refused signing credential its service's ``bsre_code`` and
 ``explanation``, a locked signer ``locked_until``, a refused step of the signature flow the draft's ``state``.
 A 5xx answer names a reference that is also in the log, never a secret or a traceback; an error met while a
 signing credential was in hand is scrubbed of it before it is logged or answered.
@@ -45,7 +47,8 @@ class ApiError(Exception):
 
 def error_body(status: int, code: str, message: str, problems: list[Problem] | None = None) -> dict:
     return {"error": {"status": status, "code": code, "message": message,
-                      "problems": [{"field": p.field, "message": p.message} for p in problems or []]}}
+                      "problems": [{"field": p.field, "message": p.message, "citation": p.citation}
+                                   for p in problems or []]}}
 
 
 def api_error_for(exc: BaseException, secrets: list[str] | tuple[str, ...] = ()) -> ApiError:
@@ -157,7 +160,7 @@ def _scrubbed(error: ApiError, secrets) -> ApiError:
 
     error.message = clean(error.message)
     error.args = (error.message,)
-    error.problems = [Problem(clean(p.field), clean(p.message)) for p in error.problems]
+    error.problems = [Problem(clean(p.field), clean(p.message), p.citation) for p in error.problems]
     error.extra = {key: clean(value) for key, value in error.extra.items()}
     return error
 

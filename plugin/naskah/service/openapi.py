@@ -26,8 +26,10 @@ Every `/api/v1` call authenticates with `Authorization: Bearer TOKEN`, or with a
 HMAC-SHA256 with the host's secret of `TIMESTAMP \\n METHOD \\n PATH?QUERY \\n BODY`. Old timestamps and reused
 signatures are refused.
 
-Every error has one shape: `{"error": {"status", "code", "message", "problems": [{"field", "message"}]}}`,
-where `field` is the path of the payload field the problem concerns (e.g. `data.pegawai.nip`).
+Every error has one shape: `{"error": {"status", "code", "message", "problems": [{"field", "message",
+"citation"}]}}`, where `field` is the path of the payload field the problem concerns (e.g. `data.pegawai.nip`) and
+`citation` the regulation and article the rule enforces (null where none applies). Messages are in Indonesian, or
+in English with `Accept-Language: en`.
 
 A letter its official signs in person goes through the signature flow (`/api/v1/drafts`): a draft, paraf in the
 mapping's order (a step out of order: 409 `illegal_transition`), then `sign` with the official's own credential in

@@ -230,7 +230,7 @@ def test_a_stub_left_by_a_failed_upload_gets_the_file_not_a_second_document(maya
     type_id = next(item["id"] for item in mayan.all("/api/v4/document_types/") if item["label"] == "Surat Tugas")
     stub = mayan.call("POST", "/api/v4/documents/", data={"document_type_id": type_id, "label": "stub",
                                                           "description": f"naskah-key: {key}"})
-    issued = naskah.issue(letter_payload(BASE + 10))
+    issued = naskah.issue_prepared(prepared)  # the letter the stub's key was made for (its id is random)
     assert issued.delivery_state == "delivered", issued.delivery_error
     assert issued.dms_document_id == str(stub["id"])
     assert [doc["id"] for doc in mayan.copies_of(issued.sha256)] == [stub["id"]]

@@ -303,3 +303,19 @@ class Letter(Model):
         return PublicFacts(issuer=tuple(self.issuer), nomor=self.nomor or None, tanggal=self.tanggal.isoformat(),
                            hal=self.hal or None, signer_name=self.signer.nama,
                            signer_title_lines=tuple(self.signer_title_lines))
+
+
+class DitetapkanLetter(Letter):
+    """A letter dated where it is set ("Ditetapkan di ... pada tanggal ..."): the Surat Tugas and Surat Perintah
+    (Perwal Kota Malang 16/2023 Lampiran C) and the Keputusan. Its place and date of issue are ``ditetapkan``'s."""
+
+    TANGGAL_FIELD = ("ditetapkan", "tanggal")
+
+    @property
+    def tanggal(self) -> dt.date:
+        return self.ditetapkan.tanggal
+
+    @property
+    def tempat(self) -> str:
+        return self.ditetapkan.tempat
+

@@ -21,7 +21,7 @@ from pydantic import Field, field_validator
 
 from ..i18n import _
 from .citations import MASA_BERLAKU, cite
-from .common import Kalimat, Kop, Letter, Penandatangan, TempatTanggal, Teks
+from .common import DitetapkanLetter, Kalimat, Kop, Penandatangan, TempatTanggal, Teks
 from .penetapan import (LingkupTim, Penetap, Peraturan, TimDitetapkan, ketua_problems, penetapan_problems,
                         raw_date, raw_ketua_problems, signer_problems, urutan)
 from .surat_tugas import _validity_problem
@@ -33,10 +33,9 @@ DIKTUM_TETAP = 4
 FORMAT_KEPUTUSAN = "Permendagri 1/2023"
 
 
-class KeputusanTimKerja(Letter):
+class KeputusanTimKerja(DitetapkanLetter):
     """A Keputusan forming a Tim Kerja (the Lampiran lists it, Ketua first) and appointing its Ketua."""
 
-    TANGGAL_FIELD = ("ditetapkan", "tanggal")
     #: fields that choose the rules rather than the wording: the letter shows them through its official
     PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {
         "peraturan": ("penetap",), "lingkup": ("penetap",), "peralihan_koordinator": ("penetap",),
@@ -90,14 +89,6 @@ class KeputusanTimKerja(Letter):
             problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal,
                                                                       MASA_BERLAKU)))
         return problems
-
-    @property
-    def tanggal(self) -> dt.date:
-        return self.ditetapkan.tanggal
-
-    @property
-    def tempat(self) -> str:
-        return self.ditetapkan.tempat
 
     @property
     def hal(self) -> str:

@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, field
 from ..i18n import _, date_text
 from .citations import (FORMAT_SURAT_TUGAS, KETUA_TIM, LAPOR_INDIVIDU, LAPOR_KETUA, PENUGASAN, SEKALI_DALAM_TIM,
                         RuleError, cite)
-from .common import Kalimat, Kop, Letter, Model, Pegawai, Penandatangan, TempatTanggal, Teks
+from .common import DitetapkanLetter, Kalimat, Kop, Model, Pegawai, Penandatangan, TempatTanggal, Teks
 
 
 def _lower(value):
@@ -80,10 +80,9 @@ def _validity_problem(end: dt.date, issued: dt.date, citation: str = FORMAT_SURA
         end=date_text(end), issued=date_text(issued)), citation)
 
 
-class _SuratTugas(Letter):
+class _SuratTugas(DitetapkanLetter):
     """What both formats share; each names its subject (``hal``) itself."""
 
-    TANGGAL_FIELD = ("ditetapkan", "tanggal")  # "Ditetapkan di ... pada tanggal ..." (Lampiran C)
     FIELD_CITATIONS = {"dasar": FORMAT_SURAT_TUGAS, "untuk": FORMAT_SURAT_TUGAS, "berlaku_sampai": FORMAT_SURAT_TUGAS}
 
     kop: Kop
@@ -135,14 +134,6 @@ class _SuratTugas(Letter):
                 "letter's date {issued}").format(rule=PENUGASAN, approved=date_text(self.rujukan.tanggal),
                                                  issued=date_text(self.ditetapkan.tanggal)), PENUGASAN)))
         return problems
-
-    @property
-    def tanggal(self) -> dt.date:
-        return self.ditetapkan.tanggal
-
-    @property
-    def tempat(self) -> str:
-        return self.ditetapkan.tempat
 
     def to_context(self) -> dict:
         return {

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from naskah.ports import free_loopback_port
+from processes import wait_until_serving
 
 
 class RedisServer:
@@ -34,19 +35,13 @@ class RedisServer:
              "--dir", str(self.directory), "--protected-mode", "yes"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
-                    connection.sendall(b"PING\r\n")
-                    if connection.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("redis-server did not answer")
+        wait_until_serving(self.process, self._pong, name="redis-server", timeout=timeout)
+        return self
+
+    def _pong(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
 
     def stop(self) -> None:
         try:

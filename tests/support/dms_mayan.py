@@ -23,6 +23,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from naskah.ports import free_loopback_port
+from processes import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: tests/support/ is two folders down
 TESTS = Path(__file__).resolve().parent
@@ -115,18 +116,9 @@ class MayanServer:
                      MAYAN_STORAGE_TEMPORARY_DIRECTORY=str(temporary)),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Mayan exited with {self.process.returncode}; see {self.log}")
-            try:
-                self.call("GET", "/api/v4/", auth=False, timeout=10)
-                break
-            except (OSError, urllib.error.URLError):
-                time.sleep(0.3)
-        else:
-            self.stop()
-            raise RuntimeError(f"Mayan did not answer within {timeout:g} s; see {self.log}")
+        wait_until_serving(self.process, lambda: self.call("GET", "/api/v4/", auth=False, timeout=10),
+                           name="Mayan", timeout=timeout, log=lambda: Path(self.log).read_text(errors="replace"),
+                           stop=self.stop)
         if self.token is None:
             self.token = self.call("POST", "/api/v4/auth/token/obtain/", auth=False,
                                    data={"username": ADMIN, "password": ADMIN_PASSWORD})["token"]

@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 from naskah.ports import free_loopback_port
+from processes import wait_until_serving
 
 ACCESS_KEY, SECRET_KEY = "naskahtestaccess", "naskah-test-secret-0123456789"
 
@@ -50,17 +50,10 @@ class SeaweedServer:
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.directory,
                                         start_new_session=True)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"weed server exited with {self.process.returncode}:\n{self.log[-3000:]}")
-            try:
-                requests.get(self.endpoint, timeout=2)  # any answer (403 without a signature): it listens
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"weed server did not answer within {timeout} s:\n{self.log[-3000:]}")
+        # any answer (403 without a signature): it listens
+        wait_until_serving(self.process, lambda: requests.get(self.endpoint, timeout=2),
+                           name="weed server", timeout=timeout, log=lambda: self.log, stop=self.stop)
+        return self
 
     @property
     def log(self) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 from naskah.ports import free_loopback_port
+from processes import wait_until_serving
 
 HOST = "eoffice"
 
@@ -79,18 +80,9 @@ hmac_secret_env = "TEST_EOFFICE_HMAC"
             [sys.executable, "-m", "naskah.cli", "--config", str(self.config), "serve", "--port", str(self.port)],
             stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"naskah serve exited with {self.process.returncode}:\n{self.log}")
-            try:
-                if requests.get(self.url("/health"), timeout=2).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"naskah serve did not answer within {timeout} s:\n{self.log}")
+        wait_until_serving(self.process, lambda: requests.get(self.url("/health"), timeout=2).status_code == 200,
+                           name="naskah serve", timeout=timeout, log=lambda: self.log, stop=self.stop)
+        return self
 
     def stop(self) -> int | None:
         if self.process is None or self.process.poll() is not None:

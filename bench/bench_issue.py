@@ -12,19 +12,16 @@ time per letter of conversion and signing (the floor a batch can approach on thi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "plugin"))
+from support import payloads, tree_cpu_seconds  # noqa: E402  (sets sys.path)
 
 from naskah import render as render_module  # noqa: E402
 from naskah.batch import issue_batch  # noqa: E402
@@ -40,30 +37,8 @@ def forget_loaded_keys() -> None:
     keys = importlib.import_module("naskah.sign.backends.keys")
     keys._signers.clear()
 
-SAMPLE = ROOT / "mappings" / "examples" / "host-eoffice" / "surat-tugas-tim.json"
+
 STAGES = ("render", "convert", "sign", "store")
-
-
-def payloads(count: int, prefix: str) -> list[dict]:
-    base = json.loads(SAMPLE.read_text())
-    result = []
-    for number in range(count):
-        payload = json.loads(json.dumps(base))
-        payload["workflow"]["id"] = f"BENCH-{prefix}-{number}"
-        payload["data"]["nomor"] = f"800.1.11.1/{number:04d}/35.73.401/{prefix}"
-        result.append(payload)
-    return result
-
-
-def tree_cpu_seconds(process: psutil.Process) -> float:
-    total = 0.0
-    for proc in [process, *process.children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def straightforward(settings, letters: list[dict]) -> tuple[float, Naskah]:

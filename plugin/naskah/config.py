@@ -121,7 +121,9 @@ class ServiceOptions(BaseModel):
     verify_time_budget: float = Field(default=10.0, gt=0, le=600,
                                       description="seconds one uploaded PDF may be checked; then it is refused")
     page_views_per_minute: int = Field(default=60, ge=0,
-                                       description="verification pages one client may open a minute (0: no limit)")
+                                       description="verification pages one client may open a minute (0: no limit); "
+                                                   "counted over every API instance when the jobs ([cluster] "
+                                                   "database) or the state are in PostgreSQL")
     uploads_per_minute: int = Field(default=10, ge=0,
                                     description="files one client may upload to the verification page a minute "
                                                 "(0: no limit)")

@@ -28,6 +28,7 @@ _CREATED = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXIS
 BUSY_SECONDS = 60
 _SCHEMA_LOCK = 0x6E61736B6168  # "naskah": serialises CREATE TABLE IF NOT EXISTS across PostgreSQL clients
 _open = threading.local()  # the transaction each thread has open, per database: a nested one joins it
+_kept = threading.local()  # the connection each thread keeps open, per PostgreSQL database (kept())
 
 
 def now_text(timespec: str = "milliseconds") -> str:
@@ -130,6 +131,29 @@ class Database:
         with psycopg.connect(self._dsn) as connection:  # commits on success, rolls back on error
             with connection.cursor() as cursor:
                 yield Cursor(cursor, self)
+
+    @contextmanager
+    def kept(self) -> Iterator["Cursor"]:
+        """A transaction on a PostgreSQL connection this thread keeps open, for a statement run on every request
+        (the rate-limit counters): no new connection each time. A connection that failed is dropped; the next
+        call opens another. On SQLite, an ordinary transaction."""
+        if self.kind == SQLITE:
+            with self.transaction() as cursor:
+                yield cursor
+            return
+        import psycopg
+
+        kept = _kept.__dict__.setdefault("connections", {})
+        connection = kept.get(self._key)
+        if connection is None or connection.closed:
+            connection = kept[self._key] = psycopg.connect(self._dsn, connect_timeout=10, autocommit=True)
+        try:
+            with connection.transaction(), connection.cursor() as cursor:
+                yield Cursor(cursor, self)
+        except psycopg.OperationalError:
+            kept.pop(self._key, None)
+            connection.close()
+            raise
 
 
 class Cursor:

@@ -1,14 +1,20 @@
 """Where the store keeps its signed PDFs: a local folder (the embedded default) or an S3-compatible bucket.
 
-Both speak one small interface (``put``, ``delete``, ``names``, ``writable``); the index of letters stays in
+Both speak one small interface (``put``, ``delete``, ``names``, ``writable``, ``beside``); the index of letters stays in
 SQLite or PostgreSQL (:mod:`naskah.store`). A file's location, as the index and the outbox record it, is a path
 for the folder and ``s3://BUCKET/KEY`` for a bucket; :func:`location_of` turns that text back into something
 with ``read_bytes()``, so whoever reads a letter's PDF needs not know where it is kept. Credentials are named
 as environment variables, never written in the configuration; without them boto3 looks where it always does
 (its own variables, an instance role). boto3 is imported only when a bucket is configured.
+
+The signature flow keeps its drafts' previews and paraf copies ``beside`` the letters, through the same interface:
+``STORE_DIR/drafts`` for the folder, ``drafts/`` next to the letters' prefix in the bucket, so that with a bucket
+any API instance serves and signs a draft another made (:mod:`naskah.drafts_files`).
 """
 from __future__ import annotations
 
+import copy
+import mimetypes
 import os
 import threading
 from pathlib import Path
@@ -17,7 +23,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import ConfigError
-from .files import write_atomically
+from .files import private_folder, write_atomically
 from .secrets import ENV_NAME, read_secret
 
 S3_SCHEME = "s3://"
@@ -47,6 +53,8 @@ class StoreOptions(BaseModel):
     def _bucket_for_s3(self):
         if self.kind == "s3" and not self.bucket:
             raise ValueError("store kind s3 needs a bucket")
+        if self.prefix.rstrip("/").rpartition("/")[2] == "drafts":
+            raise ValueError("the letters' prefix must not end in drafts/: the drafts' previews are kept there")
         if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
             raise ValueError("give access_key_id_env and secret_access_key_env together")
         return self
@@ -65,6 +73,8 @@ class ObjectStore(Protocol):
 
     def writable(self) -> bool: ...
 
+    def beside(self, name: str) -> "ObjectStore": ...
+
 
 class FolderObjects:
     """PDFs as private files in one folder, each written atomically."""
@@ -74,6 +84,7 @@ class FolderObjects:
 
     def put(self, name: str, data: bytes) -> Path:
         path = self.folder / name
+        private_folder(path.parent)  # a name may hold a folder: drafts/<id>/v1.pdf
         write_atomically(path, data)
         return path
 
@@ -88,6 +99,10 @@ class FolderObjects:
 
     def writable(self) -> bool:
         return os.access(self.folder, os.W_OK)
+
+    def beside(self, name: str) -> "FolderObjects":
+        """The folder ``name`` next to this one (STORE_DIR/letters -> STORE_DIR/drafts)."""
+        return FolderObjects(self.folder.parent / name)
 
 
 class ObjectLocation(str):
@@ -154,17 +169,22 @@ class S3Objects:
 
     def put(self, name: str, data: bytes) -> ObjectLocation:
         location = self.location(name)
-        self.client.put_object(Bucket=self.bucket, Key=location.key, Body=data, ContentType="application/pdf")
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        self.client.put_object(Bucket=self.bucket, Key=location.key, Body=data, ContentType=kind)
         return location
 
     def location(self, name: str) -> ObjectLocation:
         return ObjectLocation(f"{S3_SCHEME}{self.bucket}/{self.prefix}{name}")
 
     def get(self, key: str) -> bytes:
+        from botocore.exceptions import BotoCoreError
+
         try:
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self._errors.NoSuchKey:
             raise FileNotFoundError(2, f"no object {key} in bucket {self.bucket}") from None
+        except (BotoCoreError, self._errors.ClientError) as exc:  # away, refused: an OSError, as a folder's would be
+            raise OSError(f"cannot read {key} from bucket {self.bucket}: {type(exc).__name__}") from None
 
     def delete(self, location: str | Path) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=ObjectLocation(str(location)).key)
@@ -172,6 +192,12 @@ class S3Objects:
     def names(self, start: str) -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + start)
         return sorted(item["Key"][len(self.prefix):] for page in pages for item in page.get("Contents", []))
+
+    def beside(self, name: str) -> "S3Objects":
+        """The same bucket and client, keys under ``name/`` next to this prefix (letters/ -> drafts/)."""
+        other = copy.copy(self)
+        other.prefix = f"{self.prefix.rstrip('/').rpartition('/')[0]}/{name}/".lstrip("/")
+        return other
 
     def writable(self) -> bool:
         try:

@@ -4,7 +4,9 @@ Templates are trusted configuration; the context is escaped for XML (autoescape)
 ``&`` or ``<`` is printed as written and can never break the document.
 
 The kop's regional emblem (``kop.lambang``, a file name) becomes a picture here: the PNG of that name in the
-templates' ``lambang/`` folder, 2.5 cm high, placed where the template prints ``{{ kop.lambang }}``.
+templates' ``lambang/`` folder, 2.5 cm high, placed where the template prints ``{{ kop.lambang }}``. So do the pages
+of the files a host attached (``lampiran_pdf``, naskah.attachments): each page ``h`` a picture ``h.gambar`` as large
+as the text area allows.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from .attachments import page_images
 from .errors import ConfigError
 from .formatting import FILTERS
 
@@ -84,7 +87,7 @@ def template_variables(template: DocxTemplate) -> set[str]:
 def render_docx(template_path: Path, context: dict) -> bytes:
     """The letter as DOCX bytes."""
     template = load_template(template_path)
-    context = _with_emblem(template, template_path.parent, context)
+    context = _with_attachments(template, _with_emblem(template, template_path.parent, context))
     try:
         template.render(context, jinja_env=_ENV, autoescape=True)
     except TemplateError as exc:
@@ -92,6 +95,32 @@ def render_docx(template_path: Path, context: dict) -> bytes:
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
+
+
+#: The largest an attached page is drawn: the text width, and the text height (F4) less its two heading lines and
+#: the footer's room.
+ATTACHMENT_MAX_WIDTH, ATTACHMENT_MAX_HEIGHT = Mm(165), Mm(255)
+
+
+def _with_attachments(template: DocxTemplate, context: dict) -> dict:
+    """``lampiran_pdf``'s pages as pictures (``h.gambar``), each as large as the page allows, keeping its shape."""
+    files = context.get("lampiran_pdf")
+    if not files:
+        return context
+    from docx.image.image import Image
+
+    drawn = []
+    for attached in files:
+        images = page_images(attached["pdf"])
+        pages = []
+        for page, image in zip(attached["halaman"], images):
+            size = Image.from_blob(image)
+            fit = {"width": ATTACHMENT_MAX_WIDTH}
+            if size.px_height * ATTACHMENT_MAX_WIDTH > ATTACHMENT_MAX_HEIGHT * size.px_width:  # a tall page
+                fit = {"height": ATTACHMENT_MAX_HEIGHT}
+            pages.append(page | {"gambar": InlineImage(template, io.BytesIO(image), **fit)})
+        drawn.append(attached | {"halaman": pages})
+    return context | {"lampiran_pdf": drawn}
 
 
 #: The emblem's height on a kop, as on a Malang letterhead: a little taller than the four kop lines beside it.

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .database import Database
+from .drafts_files import DraftFiles, Preview
 from .errors import FlowError
-from .files import private_folder, write_atomically
 from .formatting import tanggal as tanggal_text
 from .i18n import N_, _, date_text
 from .lifecycle import Actor, Draft, Lifecycle, TrailEntry, require
@@ -54,17 +52,6 @@ def today_in_wib() -> dt.date:
     return dt.datetime.now(WIB).date()
 
 
-@dataclass(frozen=True)
-class Preview:
-    """A draft version as the reviewers saw it: its PDF (DRAFT on every page) and what it showed as number and
-    date, so that signing can compare the final text with it."""
-
-    pdf_path: Path
-    nomor: str | None
-    tanggal: dt.date
-    text: str
-
-
 class SignatureFlow:
     """The signature flow of one installation (its ``Naskah``: settings, mappings, store, converter)."""
 
@@ -73,7 +60,8 @@ class SignatureFlow:
         self.db = Database(naskah.settings.state_location, "the letters' state")
         self.lifecycle = Lifecycle(self.db)
         self.register = NumberRegister(self.db)
-        self.previews = naskah.settings.store_path / "drafts"
+        # previews and paraf copies where the store keeps its letters: on several machines, any instance reads them
+        self.files = DraftFiles(naskah.store.objects.beside("drafts"))
         # refused credentials are counted outside the signing's transaction, which rolls back when they are
         self._attempts_location = _beside(naskah.settings.state_location, "attempts")
         self._lockout = None
@@ -89,7 +77,7 @@ class SignatureFlow:
         draft = self.lifecycle.create_draft(host=host, mapping=prepared.mapping.name, payload=payload,
                                             flow=prepared.mapping.flow, actor=actor,
                                             workflow_id=prepared.workflow_id, supersedes=supersedes)
-        self._keep_preview(draft, *preview)
+        self.files.keep_preview(draft, *preview)
         return draft
 
     def revise(self, draft_id: str, actor: Actor, payload: dict, *, version: int | None = None,
@@ -99,7 +87,7 @@ class SignatureFlow:
         prepared = self._prepare_draft(payload, draft.mapping, source)
         preview = self._render_preview(prepared)
         draft = self.lifecycle.revise(draft_id, actor, payload, flow=prepared.mapping.flow, version=version)
-        self._keep_preview(draft, *preview)
+        self.files.keep_preview(draft, *preview)
         return draft
 
     def paraf(self, draft_id: str, actor: Actor, step: int | None = None, *, version: int | None = None,
@@ -119,9 +107,10 @@ class SignatureFlow:
                 note = " ".join(filter(None, [note, f"(paraf elektronik, SHA-256 {signed})"]))
             return self.lifecycle.paraf(draft_id, actor, index, version=version, note=note)
 
-    def paraf_copy(self, draft: Draft, step: int) -> Path:
-        """The draft version the reviewer of ``step`` (0-based) signed, for a paraf that is a signature."""
-        return self.previews / draft.id / f"v{draft.version}-paraf-{step + 1}.pdf"
+    def paraf_copy(self, draft: Draft, step: int):
+        """The draft version the reviewer of ``step`` (0-based) signed, for a paraf that is a signature (a file, or
+        an object in the store's bucket)."""
+        return self.files.paraf_copy(draft, step)
 
     def return_(self, draft_id: str, actor: Actor, note: str, *, version: int | None = None) -> Draft:
         return self.lifecycle.return_(draft_id, actor, note, version=version)
@@ -198,10 +187,7 @@ class SignatureFlow:
         return " - ".join(part for part in (person, title) if part) or pending.action
 
     def preview(self, draft: Draft) -> Preview:
-        folder = self.previews / draft.id
-        facts = json.loads((folder / f"v{draft.version}.json").read_text(encoding="utf-8"))
-        return Preview(folder / f"v{draft.version}.pdf", facts["nomor"], dt.date.fromisoformat(facts["tanggal"]),
-                       facts["text"])
+        return self.files.preview(draft)
 
     # -- the pieces
     def _prepare_draft(self, payload: dict, mapping: str | None, source: str | None) -> PreparedLetter:
@@ -220,12 +206,6 @@ class SignatureFlow:
         return pdf, {"nomor": prepared.context.get("nomor") or None, "tanggal": prepared.letter.tanggal.isoformat(),
                      "text": pdf_text(pdf)}
 
-    def _keep_preview(self, draft: Draft, pdf: bytes, facts: dict) -> None:
-        folder = self.previews / draft.id
-        private_folder(folder)
-        write_atomically(folder / f"v{draft.version}.pdf", pdf)
-        write_atomically(folder / f"v{draft.version}.json", json.dumps(facts, ensure_ascii=False).encode("utf-8"))
-
     def _sign_paraf(self, draft: Draft, index: int, actor: Actor, credential) -> str:
         import hashlib
 
@@ -241,7 +221,7 @@ class SignatureFlow:
                           signer_title=actor.title or spec.title, reason=f"Paraf {spec.title}",
                           field_name=f"Paraf_{index + 1}", credential=credential,
                           lockout=self.lockout if credential is not None else None)
-        write_atomically(self.paraf_copy(draft, index), signed)
+        self.files.keep_paraf(draft, index, signed)
         return hashlib.sha256(signed).hexdigest()
 
     @contextlib.contextmanager

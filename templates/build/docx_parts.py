@@ -17,7 +17,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Mm, Pt
 
-TEMPLATES = Path(__file__).resolve().parent.parent
+from sets import TEMPLATES, output_folder, template_set  # noqa: F401 (the generators take them from here)
 
 FONT = "Arial"
 BODY_SIZE = Pt(12)
@@ -313,12 +313,8 @@ def add_footer(doc: Document) -> None:
 # The letter, top to bottom
 # ---------------------------------------------------------------------------------------------------
 
-#: The words before the website and the e-mail address on the kop's contact line, by template set: Malang's own
-#: format (Perwal Kota Malang 16/2023 Lampiran C) writes "Website:" and "e-mail:"; Permendagri 1/2023's writes
-#: "Laman" and "Pos-el".
-CONTACT_WORDS = {"malang": ("Website", "e-mail"), "permendagri": ("Laman", "Pos-el")}
-#: The template set these generators write.
-TEMPLATE_SET = "malang"
+
+
 #: The kop is a borderless table: the emblem's column on the left, then the kop lines centred in the rest of the
 #: width, as on a Malang letterhead.
 KOP_SIDE = Cm(2.75)
@@ -333,12 +329,13 @@ def contact_line(words: tuple[str, str]) -> str:
             "{% if kop.email %}" + mail + ": {{ kop.email }}{% endif %}")
 
 
-def add_kop(doc: Document, words: tuple[str, str] = CONTACT_WORDS[TEMPLATE_SET]) -> None:
+def add_kop(doc: Document, words: tuple[str, str] | None = None) -> None:
     """The letterhead, in the body of page 1 only, closed by a double rule across the page.
 
     The regional emblem (``kop.lambang``, a picture naskah puts in at rendering) sits in the left column, the kop
     lines are centred in the rest of the width.
     """
+    words = words or template_set().contact_words
     widths = [KOP_SIDE, Emu(TEXT_WIDTH - KOP_SIDE)]
     table = fixed_table(doc, widths, borders=False, cell_margins=False)
     emblem, text = table.rows[0].cells
@@ -382,9 +379,9 @@ def add_signature(doc: Document, *, ditetapkan: bool, stamp_bookmark: bool, pang
         tag(doc, "{%p if penandatangan.baris_pangkat %}")
         line("{{ penandatangan.baris_pangkat }}")
         tag(doc, "{%p endif %}")
-    tag(doc, "{%p if penandatangan.baris_nip %}")
+    # always there, empty for a signer without NIP: the block ends on a line kept with nothing, so LibreOffice
+    # never chains it to the tembusan (a chain it cannot fit, it splits, leaving the name on the next page)
     paragraph(doc, "{{ penandatangan.baris_nip }}", left_indent=RIGHT_BLOCK_INDENT, space_after=Pt(0))
-    tag(doc, "{%p endif %}")
 
 
 def add_tembusan(doc: Document, heading: str = "Tembusan:") -> None:

@@ -12,20 +12,21 @@ team's table (as in the Surat Tugas, header repeated on every page) and the sign
 
 The variables are listed in templates/README.md ("Context of the Keputusan").
 
-    .venv/bin/python templates/build/make_keputusan.py [OUTPUT_DIR]
+Every city's set has it (``--set cilegon``, ``--set tangerang``: build/sets.py); only the kop's contact words differ.
+
+    .venv/bin/python templates/build/make_keputusan.py [--set malang|cilegon|tangerang] [OUTPUT_DIR]
 """
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.shared import Cm, Emu, Pt
 
-from docx_parts import (ALIGN, SPACE_AFTER, TEMPLATES, TEXT_WIDTH, add_footer, add_kop, add_row,
-                        add_signature, add_tembusan, first_paragraph, fixed_table, new_document, numbered,
-                        paragraph, save_lean, tag)
+from docx_parts import (ALIGN, SPACE_AFTER, TEXT_WIDTH, add_footer, add_kop, add_row, add_signature, add_tembusan,
+                        first_paragraph, fixed_table, new_document, numbered, output_folder, paragraph, save_lean,
+                        tag)
 from make_surat_tugas import add_lampiran_table
 
 #: "Menimbang", "KESATU", ...: the label, the colon, then the text (wrapped lines under the text).
@@ -155,8 +156,7 @@ def build() -> Document:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else TEMPLATES
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(argv)
     path = out / "keputusan_tim_kerja.docx"
     save_lean(build(), path)
     print(path)

@@ -1,15 +1,19 @@
-"""Generate the four surat dinas templates of the involvement mechanism (Perwal Kota Malang 16/2023
+"""Generate the surat dinas templates of the involvement mechanism (Perwal Kota Malang 16/2023
 Pasal 9-10 and its Lampiran; layout of a surat dinas after Permendagri 1/2023):
 
+    templates/permohonan_pelibatan_pejabat_berwenang.docx  a unit asks its own Pejabat yang Berwenang to request
+                                                           officials of another agency (the first step)
     templates/permohonan_pelibatan.docx          request to involve officials of another unit or agency
     templates/jawaban_permohonan_pelibatan.docx  the reply: approval with the officials assigned, or refusal
     templates/pengajuan_sukarela.docx            an official's own voluntary application (no kop, no number)
+    templates/persetujuan_pengajuan_sukarela.docx  the written approval of a voluntary application
     templates/penolakan_pengajuan_sukarela.docx  the written refusal of a voluntary application
 
 Layout, top to bottom: kop (page 1 only), place and date on the right, Nomor / Sifat / Lampiran / Hal
 with aligned colons, "Yth." and "di" with the addressee's place, the body (justified, block style;
 lists hang so wrapped lines start under the text), the signature block of the Surat Tugas
-(with the ``ttd`` bookmark, without "Ditetapkan di"), and the numbered Tembusan when there is one.
+(with the ``ttd`` bookmark, without "Ditetapkan di"), the numbered Tembusan when there is one, then each page
+of each file the host attached (naskah.attachments), on a page of its own under a heading naming the letter.
 The closing paragraph and every line of the signature block are kept with the next paragraph, so the
 signature never starts a page without the last lines of the letter.
 
@@ -22,15 +26,16 @@ templates/README.md ("Context of the surat dinas templates").
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.text import WD_LINE_SPACING
 from docx.shared import Cm, Emu, Pt
 
-from docx_parts import (ALIGN, NUMBER_INDENT, TEMPLATES, add_footer, add_kop, add_row, add_signature, add_tembusan,
-                        first_paragraph, fixed_table, new_document, numbered, paragraph, row_property, shade,
-                        save_lean, tag)
+from city_parts import add_uraian_tugas
+from docx_parts import (ALIGN, NUMBER_INDENT, add_footer, add_kop, add_row, add_signature, add_tembusan,
+                        first_paragraph, fixed_table, new_document, numbered, output_folder, paragraph, row_property,
+                        shade, save_lean, tag, template_set)
 
 #: The body is in block style: paragraphs start at the margin, separated by space, not indented (a first-line
 #: indent also makes PDF readers put a short last line such as "2024." out of the reading order).
@@ -123,19 +128,45 @@ def durasi(prefix: str) -> str:
 
 
 def add_body_permohonan(doc: Document) -> None:
-    """Purpose, then the three other contents the regulations require: competence, expectation, duration."""
+    """Across agencies, the unit's first letter it follows; the purpose, then the three other contents the
+    regulations require: competence, expectation, duration."""
+    tag(doc, "{%p if rujukan %}")
+    body(doc, "Menindaklanjuti surat {{ rujukan.dari }} {{ rujukan.kutipan }} hal {{ rujukan.hal }}, bersama ini "
+              "kami sampaikan permohonan pelibatan pegawai sebagai berikut.")
+    tag(doc, "{%p endif %}")
+    add_request(doc, "mohon bantuan Bapak/Ibu untuk menugaskan {{ jumlah_pegawai_kata }} pegawai "
+                     "{% if lintas_instansi %}pada {{ instansi_tujuan }}{% else %}di lingkungan unit organisasi yang "
+                     "Bapak/Ibu pimpin{% endif %} untuk terlibat", "kerja sama")
+
+
+def add_body_permohonan_pejabat_berwenang(doc: Document) -> None:
+    """The first step across agencies (Malang Lampiran huruf A angka 2 huruf a angka 3) huruf a)): the unit asks
+    its own Pejabat yang Berwenang to request the officials from the other agency, with the same four contents."""
+    add_request(doc, "mohon Bapak/Ibu selaku Pejabat yang Berwenang berkenan menyampaikan permohonan kepada Pejabat "
+                     "yang Berwenang pada {{ instansi_tujuan }} untuk menugaskan {{ jumlah_pegawai_kata }} pegawai "
+                     "pada {{ instansi_tujuan }} agar terlibat", "perkenan")
+
+
+def add_request(doc: Document, ask: str, courtesy: str) -> None:
+    """The purpose, what is asked ("dengan hormat kami <ask> dalam <kegiatan>"), the conditions, the closing."""
     body(doc, "{{ maksud_tujuan }}")
-    body(doc, "Sehubungan dengan hal tersebut, dengan hormat kami mohon bantuan Bapak/Ibu untuk menugaskan "
-              "{{ jumlah_pegawai_kata }} pegawai {% if lintas_instansi %}pada {{ instansi_tujuan }}{% else %}"
-              "di lingkungan unit organisasi yang Bapak/Ibu pimpin{% endif %} untuk terlibat dalam "
-              "{{ kegiatan }}, dengan ketentuan sebagai berikut:", keep_with_next=True)
+    body(doc, f"Sehubungan dengan hal tersebut, dengan hormat kami {ask} dalam {{{{ kegiatan }}}}, dengan ketentuan "
+              "sebagai berikut:", keep_with_next=True)
+    add_conditions(doc)
+    closing(doc, f"Demikian permohonan ini kami sampaikan. Atas perhatian dan {courtesy} Bapak/Ibu, kami ucapkan "
+                 "terima kasih.")
+
+
+def add_conditions(doc: Document) -> None:
+    """a. the competence needed, b. the performance expected, c. the duration."""
     numbered(doc, "a.", "Kompetensi, keahlian dan/atau keterampilan yang dibutuhkan:", keep_with_next=True)
     numbered_list(doc, "k in kompetensi", item("k"), left=NESTED)
-    numbered(doc, "b.", "Ekspektasi kinerja/target yang diharapkan:", keep_with_next=True)
-    numbered_list(doc, "e in ekspektasi_kinerja", item("e"), left=NESTED)
+    if template_set().isi_ketiga == "uraian_tugas":  # Perwal Kota Tangerang 12/2023 Pasal 24 ayat (3) huruf c
+        add_uraian_tugas(doc, "b.")
+    else:
+        numbered(doc, "b.", "Ekspektasi kinerja/target yang diharapkan:", keep_with_next=True)
+        numbered_list(doc, "e in ekspektasi_kinerja", item("e"), left=NESTED)
     numbered(doc, "c.", durasi("Jangka waktu pelibatan:"))
-    closing(doc, "Demikian permohonan ini kami sampaikan. Atas perhatian dan kerja sama Bapak/Ibu, kami "
-                 "ucapkan terima kasih.")
 
 
 APPROVAL_COLUMNS = [  # (heading, width): 16.5 cm, the text width
@@ -203,6 +234,21 @@ def add_body_penolakan(doc: Document) -> None:
     closing(doc, "Demikian disampaikan untuk menjadi maklum.")
 
 
+def add_body_persetujuan(doc: Document) -> None:
+    """The approval of a voluntary application by the Pimpinan Unit Organisasi dituju (Malang Lampiran huruf A
+    angka 2 huruf b angka 2) huruf b)-c)): who is approved, for which work and how long, and to whom the applicant
+    takes it for the surat penugasan."""
+    body(doc, "Menindaklanjuti surat permohonan Saudara {{ surat_permohonan.kutipan }} hal "
+              "{{ surat_permohonan.hal }}, dengan ini kami sampaikan bahwa permohonan pelibatan secara sukarela "
+              "atas nama:", keep_with_next=True)
+    add_identity(doc)
+    body(doc, durasi("dapat kami setujui untuk terlibat dalam {{ kegiatan }} selama"))
+    body(doc, "Selanjutnya, Saudara menyampaikan surat persetujuan ini kepada {{ penilai_kinerja.jabatan }} "
+              "({{ penilai_kinerja.nama }}) selaku Pejabat Penilai Kinerja Saudara, dengan tembusan kepada Pimpinan "
+              "Unit Organisasi Saudara, untuk diterbitkan surat penugasan.")
+    closing(doc, "Demikian disampaikan untuk dapat dilaksanakan sebagaimana mestinya.")
+
+
 def add_identity(doc: Document) -> None:
     """Nama / NIP / Pangkat/Gol. / Jabatan / Unit Kerja of the applicant, colons aligned."""
     lines = [
@@ -227,19 +273,59 @@ def add_body_pengajuan(doc: Document) -> None:
     body(doc, "Adapun kompetensi yang saya miliki dan dapat saya kontribusikan adalah sebagai berikut:",
          keep_with_next=True)
     numbered_list(doc, "k in kompetensi", item("k"))
-    body(doc, "Permohonan ini telah mendapat persetujuan atasan langsung saya, {{ persetujuan_atasan.jabatan }} "
-              "({{ persetujuan_atasan.nama }}).", space_before=AFTER_LIST)
+    if template_set().persetujuan_atasan:  # Malang Pasal 10 ayat (5)
+        body(doc, "Permohonan ini telah mendapat persetujuan atasan langsung saya, {{ persetujuan_atasan.jabatan }} "
+                  "({{ persetujuan_atasan.nama }}).", space_before=AFTER_LIST)
     closing(doc, "Demikian permohonan ini saya sampaikan. Atas perhatian Bapak/Ibu, saya ucapkan terima kasih.")
 
 
 # ---------------------------------------------------------------------------------------------------
-# The four templates
+# The attached files, after the letter
+# ---------------------------------------------------------------------------------------------------
+
+#: an attached page's heading: small, so that the page's picture keeps most of the page
+ATTACHMENT_HEADING = Pt(9)
+
+
+def add_attachment_pages(doc: Document) -> None:
+    """Each page of each file the host sent (``lampiran_pdf``; naskah.render draws page ``h`` as ``h.gambar``,
+    sized to the text area) on a page of its own, headed by the letter it belongs to.
+
+    With files, a hairline empty paragraph, kept with nothing, ends the letter before them: the signature block and
+    the tembusan are kept with what follows, and LibreOffice splits a chain that runs into a page break. Without
+    files the whole block renders to nothing: an empty paragraph after a full page would make a blank page."""
+    tag(doc, "{%p if lampiran_pdf %}")
+    hairline(doc)
+    tag(doc, "{%p for b in lampiran_pdf %}")
+    tag(doc, "{%p for h in b.halaman %}")
+    paragraph(doc, "Lampiran {{ b.nomor }} Surat Nomor {{ nomor }} tanggal {{ tanggal|tanggal }}",
+              size=ATTACHMENT_HEADING, page_break_before=True, space_after=Pt(0))
+    paragraph(doc, "{{ b.nama }} (halaman {{ h.nomor }} dari {{ h.dari }})", size=ATTACHMENT_HEADING, bold=True,
+              space_after=Pt(6))
+    paragraph(doc, "{{ h.gambar }}", align=ALIGN.CENTER, space_after=Pt(0))
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+
+
+def hairline(doc: Document) -> None:
+    """An empty paragraph 1 pt high."""
+    line = paragraph(doc, "", space_after=Pt(0))
+    line.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    line.paragraph_format.line_spacing = Pt(1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The templates
 # ---------------------------------------------------------------------------------------------------
 
 LETTERS = {  # file stem: (title, body, kop and Nomor/Sifat/Lampiran, rank line under the name)
+    "permohonan_pelibatan_pejabat_berwenang": ("Surat Permohonan Pelibatan kepada Pejabat yang Berwenang",
+                                               add_body_permohonan_pejabat_berwenang, True, True),
     "permohonan_pelibatan": ("Surat Permohonan Pelibatan", add_body_permohonan, True, True),
     "jawaban_permohonan_pelibatan": ("Surat Jawaban Permohonan Pelibatan", add_body_jawaban, True, True),
     "pengajuan_sukarela": ("Surat Permohonan Pengajuan Sukarela", add_body_pengajuan, False, False),
+    "persetujuan_pengajuan_sukarela": ("Surat Persetujuan Pengajuan Sukarela", add_body_persetujuan, True, True),
     "penolakan_pengajuan_sukarela": ("Surat Penolakan Pengajuan Sukarela", add_body_penolakan, True, True),
 }
 
@@ -251,14 +337,17 @@ def build(name: str) -> Document:
     add_body(doc)
     add_signature(doc, ditetapkan=False, stamp_bookmark=True, pangkat=pangkat)
     add_tembusan(doc)
+    if kop:  # a letter with a Lampiran line carries the files it counts
+        add_attachment_pages(doc)
     add_footer(doc)
     return doc
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else TEMPLATES
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(argv)  # [--set malang|cilegon|tangerang] [OUTPUT_DIR]: build/sets.py
     for name in LETTERS:
+        if not template_set().has(name):
+            continue
         path = out / f"{name}.docx"
         save_lean(build(name), path)
         print(path)

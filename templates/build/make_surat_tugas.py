@@ -5,27 +5,27 @@ Surat Perintah forming a team laid out like the first (Malang Pasal 9 ayat (6), 
     templates/surat_tugas_individu.docx  C.2, for one official
     templates/surat_perintah.docx        C.1 with MEMERINTAHKAN: forms a Tim Kerja and names its Ketua
 
-The shipped .docx files are this script's output: change them here and run it again. An installation whose
-staff edit their own copies in Word keeps those in its own templates folder, which this script must not
-overwrite (give it an output folder).
+The shipped .docx files are this script's output: change them here and run it again, once per template set
+(``--set cilegon`` writes the Cilegon set's into templates/cilegon/: its individual letter is a SURAT PERINTAH
+TUGAS; ``--set tangerang`` the Tangerang set's; build/sets.py). An installation whose staff edit their own copies
+in Word keeps those in its own templates folder, which this script must not overwrite (give it an output folder).
 
 The contract the templates follow (variables, filters, the ``ttd`` bookmark, the footer, page size and
 fonts) is in templates/README.md.
 
-    .venv/bin/python templates/build/make_surat_tugas.py [OUTPUT_DIR]
+    .venv/bin/python templates/build/make_surat_tugas.py [--set malang|cilegon|tangerang] [OUTPUT_DIR]
 """
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.shared import Cm, Emu, Pt
 
-from docx_parts import (ALIGN, NUMBER_INDENT, RIGHT_BLOCK_INDENT, SPACE_AFTER, TEMPLATES, TEXT_WIDTH, add_footer,
-                        add_kop, add_row, add_signature, add_tembusan, first_paragraph, fixed_table, new_document,
-                        numbered, paragraph, row_property, save_lean, shade, tag)
+from docx_parts import (ALIGN, NUMBER_INDENT, RIGHT_BLOCK_INDENT, SPACE_AFTER, TEXT_WIDTH, add_footer, add_kop,
+                        add_row, add_signature, add_tembusan, first_paragraph, fixed_table, new_document, numbered,
+                        output_folder, paragraph, row_property, save_lean, shade, tag, template_set)
 
 # "Dasar", "Kepada", "Untuk": label, colon, then the text.
 LABEL_WIDTH, COLON_WIDTH = Cm(2.5), Cm(0.5)
@@ -211,6 +211,8 @@ def build(kind: str) -> Document:
     title = {"tim": "Surat Tugas Tim Kerja", "individu": "Surat Tugas Individu",
              "perintah": "Surat Perintah Pembentukan Tim Kerja"}[kind]
     heading, verb, subject, lampiran = WORDS["perintah" if kind == "perintah" else "tugas"]
+    if kind == "individu":  # Cilegon's is a "surat perintah tugas" (Perwal Kota Cilegon 17/2023 Pasal 6 ayat (4))
+        heading, verb, subject = template_set().surat_tugas_individu
     doc = new_document(title)
     # python-docx's blank document starts with no paragraph; everything is appended in order.
     add_kop(doc)
@@ -228,9 +230,10 @@ def build(kind: str) -> Document:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else TEMPLATES
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(argv)
     for kind, name in FILES.items():
+        if not template_set().has(name):
+            continue
         path = out / f"{name}.docx"
         save_lean(build(kind), path)
         print(path)

@@ -12,7 +12,8 @@ template. Surat Tugas and Surat Perintah: the samples, the surat penugasan citin
 (the table header must repeat on pages 3+), and letters with values holding & < " ' (they must print literally).
 Keputusan: the sample and a long one (40 members, six considerations, eight duties, seven more diktum, ten
 copies). Surat dinas (permohonan/jawaban pelibatan, pengajuan sukarela and its penolakan): the samples and long
-or hostile variants (40 officials, ten reasons, very long names and titles, u.b. signature, ten tembusan). The
+or hostile variants; the Cilegon and Tangerang sets: every sample of mappings/examples/<city>/, a Tangerang request
+with six duties and a Tangerang Surat Perintah of 40 (40 officials, ten reasons, very long names and titles, u.b. signature, ten tembusan). The
 report also says whether a word lies under the stamp box and how many body lines share the signature's page (0
 would be a signature orphaned at the top of a page). ``--signed`` also issues them, signed, into OUTPUT_DIR/store and
 writes PNGs of the signed pages (CASE-signed-N.png). NASKAH_CONFIG selects other mappings or templates.
@@ -20,6 +21,7 @@ writes PNGs of the signed pages (CASE-signed-N.png). NASKAH_CONFIG selects other
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -178,6 +180,32 @@ def long_keputusan(d: dict) -> None:
     d["tembusan"] = TEMBUSAN_10
 
 
+def city_payload(city: str, name: str) -> dict:
+    return json.loads((PAYLOADS.parent / city / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def long_uraian(d: dict) -> None:
+    """A Tangerang request with six duties and targets (Perwal Kota Tangerang 12/2023 Pasal 24 ayat (3) huruf c)."""
+    d["uraian_tugas"] = [{"tugas": f"{LONG_SENTENCE} ({i})", "target": f"Target capaian individu nomor {i}"}
+                         for i in range(1, 7)]
+
+
+def city_variant(city: str, name: str, change) -> dict:
+    sample = city_payload(city, name)
+    change(sample["data"])
+    return sample
+
+
+#: every sample of the Cilegon and Tangerang template sets (mappings/examples/<city>/), and long variants
+CITY_CASES = {
+    f"{city}-{path.stem}": (lambda city=city, name=path.stem: city_payload(city, name))
+    for city in ("cilegon", "tangerang") for path in sorted((PAYLOADS.parent / city).glob("*.json"))
+} | {
+    "tangerang-permohonan-long": lambda: city_variant("tangerang", "permohonan-pelibatan-lintas-perangkat-daerah",
+                                                      long_uraian),
+    "tangerang-surat-perintah-40": lambda: city_variant("tangerang", "surat-perintah-tim", big_team(40)),
+}
+
 CASES = {  # case name: payload
     "tim": lambda: payload("surat-tugas-tim"),
     "individu": lambda: payload("surat-tugas-individu"),
@@ -190,6 +218,7 @@ CASES = {  # case name: payload
     "keputusan": lambda: payload("keputusan-tim-kerja"),
     "keputusan-long": lambda: variant("keputusan-tim-kerja", "long", long_keputusan),
     **DINAS_CASES,
+    **CITY_CASES,
 }
 
 
@@ -199,7 +228,9 @@ def render(naskah, prepared, ctx: dict, out: Path) -> None:
 
 
 def convert(docx_files: list[Path], out: Path) -> None:
-    subprocess.run(["soffice", "--headless", "-env:UserInstallation=file:///tmp/tplprof", "--convert-to", EXPORT,
+    # a LibreOffice profile of its own: two previews at once would wait on each other's
+    profile = f"file:///tmp/tplprof-{os.getpid()}"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile}", "--convert-to", EXPORT,
                     "--outdir", str(out), *map(str, docx_files)], check=True, capture_output=True, timeout=300)
 
 

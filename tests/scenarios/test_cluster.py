@@ -8,14 +8,12 @@ finishes it: still exactly one object and one row, and the job done. Beat sends 
 worker runs."""
 from __future__ import annotations
 
-import json
 import re
 import time
 
 import pytest
 
-from cluster_support import RedisServer, WorkerProcess
-from samples import EXAMPLES
+from cluster_support import RedisServer, cluster_toml, pg_rows, started_workers, surat_tugas
 from service_support import ServiceProcess
 
 BUCKET = "naskah-cluster"
@@ -35,14 +33,7 @@ def database(postgres) -> str:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, data_dir, redis, seaweed, database):
-    cluster = f"""
-[cluster]
-broker_url = "{redis.url}"
-database = "{database}"
-visibility_timeout = 15
-poll_interval = 0.1
-purge_every = 2
-"""
+    cluster = cluster_toml(redis, database, visibility_timeout=15, purge_every=2)
     service = ServiceProcess(tmp_path_factory.mktemp("cluster"), data_dir, pool_size=1,
                              extra_toml=seaweed.store_toml(BUCKET, index=database) + cluster,
                              extra_env=seaweed.environment()).start()
@@ -52,24 +43,12 @@ purge_every = 2
 
 @pytest.fixture
 def workers(service):
-    started: list[WorkerProcess] = []
-
-    def start(name: str, beat: bool = False) -> WorkerProcess:
-        worker = WorkerProcess(service, name, beat=beat).start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-        worker.kill_orphans()
+    with started_workers(service) as start:
+        yield start
 
 
 def _payload(number: int) -> dict:
-    payload = json.loads((EXAMPLES / "surat-tugas-individu.json").read_text(encoding="utf-8"))
-    payload["workflow"]["id"] = f"WF-CLUSTER-{number}"
-    payload["data"]["nomor"] = f"800.1.11.1/{number:04d}/35.73.401/2023"
-    return payload
+    return surat_tugas(f"WF-CLUSTER-{number}", number)
 
 
 def _objects(seaweed, letter_id: str = "") -> list[str]:
@@ -78,10 +57,7 @@ def _objects(seaweed, letter_id: str = "") -> list[str]:
 
 
 def _rows(database: str, workflow_id: str) -> int:
-    import psycopg
-
-    with psycopg.connect(database) as connection:
-        return connection.execute("SELECT count(*) FROM letters WHERE workflow_id = %s", (workflow_id,)).fetchone()[0]
+    return pg_rows(database, "SELECT count(*) FROM letters WHERE workflow_id = %s", (workflow_id,))[0][0]
 
 
 def _job(service, job_id: str, until, timeout: float = 180) -> dict:

@@ -210,3 +210,11 @@ def test_the_sample_command_issues_every_example(cli_env):
     kinds = re.findall(r"^(?:already issued|issued) (\w+)", result.stdout, re.MULTILINE)
     assert {"surat_tugas_tim", "surat_tugas_individu"} <= set(kinds)
     assert "store:" in result.stderr
+    # no letter ends with a blank page: beside the footer every page shows it (a full page followed by an empty
+    # paragraph made one)
+    pdfs = re.findall(r" -> (\S+\.pdf)$", result.stdout, re.MULTILINE)
+    assert len(pdfs) == len(kinds)
+    for pdf in pdfs:
+        pages = [set(filter(None, map(str.strip, page.splitlines()))) for page in pdftotext_pages(Path(pdf))]
+        footer = set.intersection(*pages) if len(pages) > 1 else set()
+        assert all(page - footer for page in pages), f"{pdf}: a page with nothing but the footer"

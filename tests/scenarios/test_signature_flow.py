@@ -145,7 +145,8 @@ def test_a_letter_that_differs_from_the_reviewed_draft_is_not_signed(settings, t
     # someone edits the template after the officials reviewed the draft
     template = templates / "permohonan_pelibatan.docx"
     document = Document(template)
-    document.paragraphs[-1].insert_paragraph_before("Surat ini berlaku juga sebagai surat tugas.")
+    closing = next(p for p in document.paragraphs if p.text.startswith("Demikian"))
+    closing.insert_paragraph_before("Surat ini berlaku juga sebagai surat tugas.")
     document.save(template)
     flow = SignatureFlow(Naskah(flow.naskah.settings))
     with pytest.raises(FlowError, match="differs from the draft that was reviewed .*Surat ini berlaku juga"):

@@ -5,6 +5,7 @@ No tests here; tests/scenarios/test_service*.py import from it.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import os
@@ -34,11 +35,12 @@ def hmac_headers(secret: str, method: str, path: str, body: bytes = b"", *, host
 class ServiceProcess:
     """``python -m naskah.cli --config FILE serve --port PORT``, stopped with SIGTERM like a service manager.
     ``language``: the installation's (English for the tests that read its messages in English); ``extra_toml``:
-    more tables for the configuration file (``[store]``, ``[cluster]``)."""
+    more tables for the configuration file (``[store]``, ``[cluster]``); ``top_toml``: more top-level settings
+    (``state = ...``, ``mappings_dir = ...``)."""
 
     def __init__(self, workdir: Path, data_dir: Path, *, pool_size: int | None = 1, service_toml: str = "",
                  callback_prefix: str | None = None, signing_dir: Path | None = None, extra_env: dict | None = None,
-                 language: str = "en", extra_toml: str = ""):
+                 language: str = "en", extra_toml: str = "", top_toml: str = ""):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_loopback_port()
@@ -55,6 +57,7 @@ class ServiceProcess:
             lines.append(f'signing_dir = "{signing_dir}"')
         self.config = self.workdir / "naskah.toml"
         self.config.write_text("\n".join(lines) + f"""
+{top_toml}
 [service]
 callback_backoff = 0.2
 {service_toml}
@@ -83,6 +86,16 @@ hmac_secret_env = "TEST_EOFFICE_HMAC"
         wait_until_serving(self.process, lambda: requests.get(self.url("/health"), timeout=2).status_code == 200,
                            name="naskah serve", timeout=timeout, log=lambda: self.log, stop=self.stop)
         return self
+
+    def instance(self, name: str) -> "ServiceProcess":
+        """Another API instance of this installation (cluster mode): the same configuration file, secrets and
+        environment, on a port of its own, logging to ``NAME.log``; not started."""
+        other = copy.copy(self)
+        other.port = free_loopback_port()
+        other.base = f"http://127.0.0.1:{other.port}"
+        other.log_path = self.workdir / f"{name}.log"
+        other.process = None
+        return other
 
     def stop(self) -> int | None:
         if self.process is None or self.process.poll() is not None:

@@ -8,6 +8,8 @@ import pytest
 from naskah.errors import PayloadError
 from naskah.letters.surat_dinas import Durasi
 
+from refused import problems, refused_only
+
 
 def refusal(naskah, payload) -> str:
     with pytest.raises(PayloadError) as caught:
@@ -99,4 +101,139 @@ def test_every_sample_passes(naskah, sample):
     for name in ("permohonan-pelibatan-lintas-unit", "permohonan-pelibatan-lintas-instansi",
                  "jawaban-pelibatan-disetujui", "jawaban-pelibatan-ditolak", "pengajuan-sukarela-lintas-unit",
                  "penolakan-pengajuan-sukarela"):
+        assert naskah.prepare(sample(name)).letter_id
+
+
+# --------------------------------------------------------------------------------------------------
+# Who answers a request, and who is copied (Malang Lampiran huruf A angka 2 huruf a angka 2)-3))
+# --------------------------------------------------------------------------------------------------
+
+MALANG = "Perwal Kota Malang 16/2023"
+PENUNJUKAN = f"{MALANG} Lampiran huruf A angka 2 huruf a"
+
+
+def cited(problem, citation: str) -> str:
+    assert problem.citation == citation, problem
+    assert str(problem.message).endswith(f"[{citation}]"), problem
+    return problem.message
+
+
+def _uncopied(data):
+    data["tembusan"] = ["Sekretaris Daerah Kota Malang"]
+
+
+def _signed_by_the_head(data):
+    data["penandatangan"].update(jabatan="Kepala Dinas Perpustakaan Umum dan Arsip Daerah",
+                                 nama="Hj. Retno Wulandari, S.Sos., M.AP.", nip="197109231996032001")
+
+
+@pytest.mark.parametrize("name, mistake, field, article, says", [
+    ("permohonan-pelibatan-lintas-unit", _uncopied, "data.tembusan", "angka 2) huruf a)",
+     ["Kepala Bidang Pengelolaan Arsip", "no tembusan names them"]),
+    ("jawaban-pelibatan-disetujui", _signed_by_the_head, "data.penandatangan", "angka 2) huruf b)",
+     ["Drs. Eko Budi Santoso, M.Si.", "Hj. Retno Wulandari"]),
+    ("jawaban-pelibatan-ditolak", _signed_by_the_head, "data.penandatangan", "angka 2) huruf b)",
+     ["Drs. Eko Budi Santoso, M.Si.", "Hj. Retno Wulandari"]),
+], ids=["request-copied", "approval-signed", "refusal-signed"])
+def test_the_officials_assessor_is_copied_and_answers(naskah, sample, name, mistake, field, article, says):
+    """The request is copied to the officials' Pejabat Penilai Kinerja (huruf a)), who signs the reply (huruf b));
+    without ``penilai_kinerja`` the letter cannot tell."""
+    payload = sample(name)
+    mistake(payload["data"])
+    message = refused_only(naskah, payload, field, f"{PENUNJUKAN} {article}")
+    assert all(part in message for part in says), message
+    del payload["data"]["penilai_kinerja"]
+    refused_only(naskah, payload, "data.penilai_kinerja", f"{PENUNJUKAN} {article}")
+
+
+def test_a_request_addressed_to_the_assessor_needs_no_copy(naskah, sample):
+    """Where the Pimpinan Unit Organisasi dituju is also the officials' assessor, the letter reaches them."""
+    payload = sample("permohonan-pelibatan-lintas-unit")
+    payload["data"]["tembusan"] = ["Sekretaris Daerah Kota Malang"]
+    payload["data"]["tujuan"]["jabatan"] = "Kepala Bidang Pengelolaan Arsip Dinas Perpustakaan Umum dan Arsip Daerah"
+    assert naskah.prepare(payload).letter_id
+
+
+def test_a_cross_agency_request_follows_the_units_first_letter(naskah, sample):
+    payload = sample("permohonan-pelibatan-lintas-instansi")
+    del payload["data"]["rujukan"]
+    assert "permohonan_pelibatan_pejabat_berwenang" in refused_only(naskah, payload, "data.rujukan", f"{PENUNJUKAN} angka 3) huruf a)")
+    payload = sample("permohonan-pelibatan-lintas-instansi")
+    payload["data"]["rujukan"]["tanggal"] = "2023-09-05"
+    refused_only(naskah, payload, "data.rujukan.tanggal", f"{PENUNJUKAN} angka 3) huruf a)")
+    # across agencies the request goes to the other agency's Pejabat yang Berwenang: no assessor is copied
+    payload = sample("permohonan-pelibatan-lintas-instansi")
+    assert "penilai_kinerja" not in payload["data"]
+    assert naskah.prepare(payload).letter_id
+
+
+def test_the_first_step_is_copied_to_the_assessor_in_its_agency(naskah, sample):
+    payload = sample("permohonan-pelibatan-pejabat-berwenang")
+    payload["data"]["tembusan"] = []
+    assert "Kepala Bidang Aplikasi Informatika" in refused_only(naskah, payload, "data.tembusan", f"{PENUNJUKAN} angka 3) huruf a)")
+    payload = sample("permohonan-pelibatan-pejabat-berwenang")
+    del payload["data"]["penilai_kinerja"], payload["data"]["instansi_tujuan"]
+    found = problems(naskah, payload)
+    assert set(found) == {"data.penilai_kinerja", "data.instansi_tujuan"}, found
+    cited(found["data.instansi_tujuan"], f"{PENUNJUKAN} angka 3) huruf a)")
+
+
+def test_the_first_step_states_the_four_contents(naskah, sample):
+    payload = sample("permohonan-pelibatan-pejabat-berwenang")
+    del payload["data"]["ekspektasi_kinerja"]
+    payload["data"]["durasi"]["mulai"] = "2023-08-01"
+    found = problems(naskah, payload)
+    assert set(found) == {"data.ekspektasi_kinerja", "data.durasi.mulai"}, found
+    assert found["data.ekspektasi_kinerja"].citation.startswith(f"{PENUNJUKAN} (surat permohonan pelibatan")
+
+
+def test_the_assessor_signs_on_behalf_of_the_head_or_by_name_without_nip(naskah, sample):
+    payload = sample("jawaban-pelibatan-disetujui")
+    payload["data"]["penandatangan"].update(kedudukan="a.n.",
+                                            jabatan_pemberi="Kepala Dinas Perpustakaan Umum dan Arsip Daerah")
+    del payload["data"]["penilai_kinerja"]["nip"]
+    assert naskah.prepare(payload).letter_id
+
+
+def test_across_agencies_the_reply_may_be_the_pejabat_yang_berwenangs(naskah, sample):
+    """Malang angka 3) huruf e) angka (1): the assessor answers its Pejabat yang Berwenang, who answers the
+    requesting agency."""
+    payload = sample("jawaban-pelibatan-disetujui")
+    payload["data"]["lingkup"] = "lintas_instansi"
+    del payload["data"]["penilai_kinerja"]
+    payload["data"]["penandatangan"].update(kedudukan="a.n.", jabatan_pemberi="Wali Kota Malang",
+                                            jabatan="Sekretaris Daerah", nama="Ir. Bagus Pramono, M.T.",
+                                            nip="196803171993031008")
+    assert naskah.prepare(payload).letter_id
+
+
+# --------------------------------------------------------------------------------------------------
+# The written approval of a voluntary application (Malang Lampiran huruf A angka 2 huruf b angka 2) huruf b))
+# --------------------------------------------------------------------------------------------------
+
+SUKARELA = f"{MALANG} Lampiran huruf A angka 2 huruf b"
+
+
+def test_the_approval_names_the_applicant_and_their_assessor(naskah, sample):
+    payload = sample("persetujuan-pengajuan-sukarela")
+    del payload["data"]["penilai_kinerja"], payload["data"]["pemohon"]
+    found = problems(naskah, payload)
+    assert set(found) == {"data.penilai_kinerja", "data.pemohon"}, found
+    for field in found:
+        cited(found[field], f"{SUKARELA} angka 2) huruf b)")
+
+
+def test_the_approval_stays_within_the_agency_and_follows_the_application(naskah, sample):
+    payload = sample("persetujuan-pengajuan-sukarela")
+    payload["data"]["lingkup"] = "lintas_instansi"
+    payload["data"]["surat_permohonan"]["tanggal"] = "2023-10-17"
+    found = problems(naskah, payload)
+    assert set(found) == {"data.lingkup", "data.surat_permohonan.tanggal"}, found
+    cited(found["data.lingkup"], SUKARELA)
+    cited(found["data.surat_permohonan.tanggal"], f"{SUKARELA} angka 2) huruf b)")
+
+
+def test_every_new_sample_passes(naskah, sample):
+    for name in ("permohonan-pelibatan-pejabat-berwenang", "persetujuan-pengajuan-sukarela",
+                 "surat-tugas-penugasan-sukarela"):
         assert naskah.prepare(sample(name)).letter_id

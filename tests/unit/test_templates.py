@@ -29,4 +29,4 @@ def test_a_template_carries_only_the_styles_and_parts_it_uses(template):
 
 
 def test_there_are_templates():
-    assert len(TEMPLATES) == 8
+    assert len(TEMPLATES) == 10

@@ -35,3 +35,14 @@ class ClusterOptions(BaseModel):
     renew_older_than_days: float = Field(default=300, gt=0, description="renew letters whose newest timestamp is "
                                                                         "older than this")
     renew_every: float = Field(default=86400, gt=0, description="seconds between two renewal rounds (beat)")
+    # the API instances' side (naskah.service)
+    requeue_after: float = Field(default=600, ge=5, description="seconds after which a job still queued is handed "
+                                                                "to the broker again (a message the broker lost); "
+                                                                "also the least time without a try after which a "
+                                                                "callback or flow event still owed is")
+    requeue_every: float = Field(default=60, gt=0, description="seconds between two rounds of re-queueing (beat); "
+                                                               "an API instance also re-queues when it starts")
+    api_pool_size: int = Field(default=1, ge=0, le=64,
+                               description="warm LibreOffice processes of an API instance, for draft previews and "
+                                           "signatures in the signature flow, started at the first one; 0: a "
+                                           "one-shot soffice per conversion")

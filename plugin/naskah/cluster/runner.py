@@ -10,18 +10,20 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from ..service.errors import ApiError
-from ..service.jobs import Busy, Job, JobStore
-from .app import ISSUE
+from ..service.jobs import Busy, Job, JobStore, requeue
+from .app import CALLBACK, ISSUE
 
 log = logging.getLogger("naskah.cluster")
 
 
 class CeleryRunner:
-    def __init__(self, store: JobStore, app, *, queue: str, max_queued: int, poll_interval: float):
+    def __init__(self, store: JobStore, app, *, queue: str, max_queued: int, poll_interval: float,
+                 requeue_after: float = 600, callbacks_queue: str | None = None):
         self.store = store
         self.app = app
         self.queue = queue
+        self.callbacks_queue = callbacks_queue or f"{queue}.callbacks"
+        self.requeue_after = requeue_after
         self.max_queued = max_queued
         self.poll_interval = poll_interval
         self._waiting: dict[str, Future] = {}
@@ -34,20 +36,20 @@ class CeleryRunner:
         return len(self._waiting)
 
     def enqueue(self, host: str, payload: dict, mapping: str | None, callback_url: str | None,
-                prepared: Any = None) -> tuple[Job, Future]:
-        """A new job, queued to the workers; a 429 (and no job) when too many wait in the whole cluster."""
+                prepared: Any = None) -> tuple[Job, Future | None]:
+        """A new job, queued to the workers; a 429 (and no job) when too many wait in the whole cluster. When the
+        broker cannot be reached the job stays queued, handed over later (:func:`requeue`), and no future."""
         waiting = self.store.unfinished_count()
         if waiting >= self.max_queued:
             raise Busy(waiting)
         job = self.store.create(host, payload, mapping, callback_url)
         try:
-            self.app.send_task(ISSUE, args=[job.job_id], task_id=job.job_id, queue=self.queue)
-        except Exception as exc:  # the broker cannot be reached: the job fails now rather than wait forever
-            log.error("could not queue job %s: %s", job.job_id, type(exc).__name__)
-            error = ApiError(503, "busy", "the queue of letters cannot be reached; try again shortly",
-                             headers={"Retry-After": "30"})
-            self.store.finish(job.job_id, status=error.status, error=error.body())
-            raise error from None
+            self.send(job.job_id)
+        except Exception as exc:  # the broker cannot be reached: the job waits in the table until it can
+            log.warning("could not queue job %s (%s); it stays queued until the broker answers", job.job_id,
+                        type(exc).__name__)
+            self.store.unsent(job.job_id)
+            return job, None
         future: Future = Future()
         with self._lock:
             self._waiting[job.job_id] = future
@@ -56,9 +58,16 @@ class CeleryRunner:
                 self._watcher.start()
         return job, future
 
+    def send(self, job_id: str) -> None:
+        self.app.send_task(ISSUE, args=[job_id], task_id=job_id, queue=self.queue)
+
+    def send_callback(self, kind: str, item_id: str) -> None:
+        """Hand a callback to the workers (a flow event: ``kind`` ``event``; :mod:`.callbacks`)."""
+        self.app.send_task(CALLBACK, args=[kind, item_id], queue=self.callbacks_queue)
+
     def resume(self) -> int:
-        """Nothing to resume here: the broker gives a job back until a worker has finished it."""
-        return 0
+        """Hand the broker the jobs it never got, or may have lost (also beat's work, :data:`.app.REQUEUE`)."""
+        return requeue(self.store, self.send, self.requeue_after)
 
     def close(self) -> None:
         self._stop.set()

@@ -1,11 +1,16 @@
 """What one Celery worker process holds (the pipeline with its own warm LibreOffice pool, the shared jobs table,
 the hosts' secrets for callbacks), and the work of each task.
 
-A task may run more than once: Celery acknowledges it only when it has finished (``acks_late``), so a worker
-killed mid-letter leaves it to another, and a letter outliving the broker's visibility timeout is given to a
-second worker while the first still works on it. Each run is safe: a finished job is not run again; a letter
-already in the store is returned, not signed again; and a job's letter keeps one public id over all its runs
-(derived from the job's id), so the store drops the file an earlier run left without its index row.
+A task may come more than once: Celery acknowledges it only when it has finished (``acks_late``), so a worker
+killed mid-letter leaves it to another; a letter outliving the broker's visibility timeout is given to a second
+worker while the first still works on it; a job is handed to the broker again when Redis lost it. Each copy is
+safe: a job runs only while its worker holds the job's lock (:mod:`.claims`), so two copies never run at once;
+a finished job is not run again; a letter already in the store is returned, not signed again; and a job's
+letter keeps one public id over all its runs (derived from the job's id), so the store drops the file an
+earlier run left without its index row, and the job reports the letter as its own (201), not as reused.
+
+The job's callback is not posted here: the letter task hands it to a task of its own (:mod:`.callbacks`), so a
+host whose endpoint is down holds up no letter.
 """
 from __future__ import annotations
 
@@ -13,15 +18,17 @@ import hashlib
 import logging
 import re
 from dataclasses import replace
+from typing import Callable
 
 from ..config import Settings
 from ..database import Database
 from ..pipeline import Naskah
 from ..service.auth import load_hosts
-from ..service.callback import callback_body, event_of, post_callback
 from ..service.errors import ApiError, api_error_for
-from ..service.jobs import Job, JobStore
+from ..service.jobs import RUNNING, Job, JobStore
 from ..service.views import issued_json
+from .callbacks import JOB_CALLBACK, OwedCallbacks
+from .claims import JobClaims
 
 log = logging.getLogger("naskah.cluster")
 
@@ -33,14 +40,19 @@ def letter_id_of_job(job_id: str) -> str:
 
 
 class Worker:
-    """The state of one worker process; ``start`` warms its LibreOffice pool, ``stop`` ends it."""
+    """The state of one worker process; ``start`` warms its LibreOffice pool, ``stop`` ends it. ``post_later``
+    hands a callback to its task (``post_later(kind, id)``, :mod:`.callbacks`), set by the Celery app."""
 
-    def __init__(self, settings: Settings, name: str = "worker"):
+    def __init__(self, settings: Settings, name: str = "worker",
+                 post_later: Callable[[str, str], None] | None = None):
         self.settings = settings
         self.name = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:64] or "worker"
         self.naskah = Naskah(settings)
         self.jobs = JobStore(Database(settings.service_location, "the service's jobs"))
+        self.claims = JobClaims(settings.service_location)
         self.hosts = {host.name: host for host in load_hosts(settings.service)}
+        self.owed = OwedCallbacks(settings, self.hosts, self.jobs)
+        self.post_later = post_later
         self.pool = None
 
     def start(self) -> "Worker":
@@ -60,13 +72,25 @@ class Worker:
             self.pool = self.naskah.pool = None
 
     def issue(self, job_id: str) -> str:
-        """Run the job ``job_id`` (once more, if an earlier run did not finish); returns its state."""
+        """Run the job ``job_id`` (once more, if an earlier run did not finish); returns its state, or
+        ``running`` when another worker runs it now (this copy of its message is then done)."""
+        with self.claims.hold(job_id) as held:
+            if not held:
+                log.info("job %s is being run by another worker; this copy of it is dropped", job_id)
+                return RUNNING
+            state = self._run(job_id)
+            if state != RUNNING:
+                self.claims.forget(job_id)
+            return state
+
+    def _run(self, job_id: str) -> str:
         job = self.jobs.get(job_id)
         if job is None:
             log.warning("job %s is not in the jobs table (purged, or another installation's); nothing to do", job_id)
             return "missing"
         if job.finished:
             log.info("job %s finished before; not run again", job_id)
+            self.callback(job)  # owed if the run that finished it ended before posting it
             return job.state
         payload = self.jobs.payload(job_id)
         if payload is None:
@@ -80,6 +104,8 @@ class Worker:
             if self.naskah.store.by_workflow_key(prepared.workflow_key) is None:
                 prepared = replace(prepared, letter_id=letter_id_of_job(job_id))
             issued = self.naskah.issue_prepared(prepared, host=job.host)
+            if issued.reused and issued.letter_id == letter_id_of_job(job_id):  # stored by an earlier run of ours
+                issued = replace(issued, reused=False)
             finished = self.jobs.finish(job_id, status=200 if issued.reused else 201,
                                         result=issued_json(issued, job_id))
         except Exception as exc:  # every failure becomes the job's error, in the API's shape
@@ -89,27 +115,44 @@ class Worker:
         return finished.state
 
     def callback(self, job: Job) -> None:
-        """Tell the host, when the job has a callback URL (signed with the host's HMAC secret)."""
+        """Hand the job's callback, when it owes one, to its own task (posted and retried there)."""
         if not job.callback_url or job.callback_state != "pending":
             return
-        host = self.hosts.get(job.host)
-        if host is None or host.hmac_secret is None:
-            self.jobs.set_callback(job.job_id, "failed", 0, f"host {job.host} has no HMAC secret to sign with")
-            return
-        options = self.settings.service
-        outcome = post_callback(job.callback_url, host.hmac_secret, callback_body(job), event=event_of(job),
-                                label=f"job {job.job_id}", headers={"X-Naskah-Job": job.job_id},
-                                attempts=options.callback_attempts, backoff=options.callback_backoff,
-                                backoff_max=options.callback_backoff_max, timeout=options.callback_timeout)
-        self.jobs.set_callback(job.job_id, outcome.state, job.callback_attempts + outcome.attempts, outcome.error)
+        try:
+            self.post_later(JOB_CALLBACK, job.job_id)
+        except Exception as exc:  # noqa: BLE001 - the broker is away: beat's round hands it over later
+            log.warning("could not queue the callback of job %s (%s); beat's round hands it over", job.job_id,
+                        type(exc).__name__)
 
     # ----------------------------------------------------------------------------------------- beat's work
 
     def purge(self) -> int:
-        """Forget finished jobs older than ``job_retention_days``; post callbacks still owed."""
-        for job in self.jobs.callbacks_pending():
-            self.callback(job)
+        """Forget finished jobs older than ``job_retention_days`` (not those still owing their callback)."""
         return self.jobs.purge(self.settings.service.job_retention_days)
+
+    def hand_over_callbacks(self) -> int:
+        """Hand the callbacks and flow events owed and not tried for long to their task again; how many."""
+        handed = self.owed.due()
+        for kind, item_id in handed:
+            log.warning("%s %s is still owed and was not tried for long: handed over again", kind, item_id)
+            self.post_later(kind, item_id)
+        return len(handed)
+
+    def queue_orphans(self) -> list[str]:
+        """Queue again the jobs ``running`` in the table that no process runs: their worker died (and the broker
+        may have lost the message that would give the job to another: Redis restarted before its visibility
+        timeout). Returns their ids; :func:`naskah.service.jobs.requeue` hands them over."""
+        found = []
+        for job in self.jobs.unfinished():
+            if job.state != RUNNING:
+                continue
+            with self.claims.hold(job.job_id) as held:
+                current = self.jobs.get(job.job_id) if held else None
+                if current is not None and current.state == RUNNING:
+                    log.warning("job %s was left running by a worker that stopped: queued again", job.job_id)
+                    self.jobs.orphaned(job.job_id)
+                    found.append(job.job_id)
+        return found
 
     def retry_deliveries(self) -> None:
         """Record stored letters the outbox lacks and deliver what is due (when a DMS is configured)."""

@@ -84,7 +84,7 @@ class Delivery:
 
     def intend(self, letter_id: str, workflow_id: str | None, plan: dict) -> None:
         """Before the letter is stored: keep its planned delivery (``document.plan_of``), see ``reconcile``."""
-        self.outbox.intend(letter_id, workflow_id, self.target, plan)
+        self.outbox.intend(letter_id, workflow_id, self.target, plan, owner=self.owner)
 
     def record(self, document: DmsDocument, pdf_path: Path) -> OutboxEntry:
         return self.outbox.record(document, self.target, pdf_path)

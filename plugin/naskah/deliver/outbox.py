@@ -26,13 +26,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from ..database import Cursor, Database, now_text
+from ..database import POSTGRESQL, Cursor, Database, now_text
 from ..objects import location_of
 from .api import DmsDocument
 from .document import document_from, idempotency_key
@@ -68,7 +69,8 @@ CREATE TABLE IF NOT EXISTS naskah_outbox (
 """
 _INDEX = "CREATE INDEX IF NOT EXISTS naskah_outbox_state ON naskah_outbox (target, state, next_attempt_at)"
 # A delivery intended before the letter is stored, until the letter is recorded above: if the process dies
-# between the store's commit and the record, the letter is recorded from here (Outbox.reconcile).
+# between the store's commit and the record, the letter is recorded from here (Outbox.reconcile). ``owner`` names
+# the process (new_owner()): while it lives it records the letter itself.
 _INTENTS = """
 CREATE TABLE IF NOT EXISTS naskah_outbox_intents (
     idempotency_key  TEXT NOT NULL,
@@ -77,11 +79,15 @@ CREATE TABLE IF NOT EXISTS naskah_outbox_intents (
     workflow_id      TEXT,
     plan             TEXT NOT NULL,
     created_at       DOUBLE PRECISION NOT NULL,
+    owner            TEXT,
     PRIMARY KEY (idempotency_key, target)
 )
 """
 #: an intent whose letter never reached the store (the process died before storing it) is dropped after this
 INTENT_SECONDS = 86400.0
+#: an intent whose process may still live (on another machine; or alive, but it never recorded the letter) is
+#: taken as abandoned after this: a live process records its letter within seconds of storing it
+INTENT_GRACE = 300.0
 
 _COLUMNS = ("idempotency_key", "target", "letter_id", "workflow_id", "pdf_path", "sha256", "document", "state",
             "attempts", "last_error", "outcome_unknown", "next_attempt_at", "lease_owner", "lease_until",
@@ -160,6 +166,23 @@ class Outbox:
         self.db = Database(location, "an outbox")
         self.location = self.db.location  # without a PostgreSQL password
         self.db.create(_SCHEMA, _INDEX, _INTENTS)
+        self._add_intent_owner()
+
+    def _add_intent_owner(self) -> None:
+        """An intents table made before intents named their process gets ``owner`` (NULL in its rows)."""
+        columns = ("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() "
+                   "AND table_name = 'naskah_outbox_intents'" if self.db.kind == POSTGRESQL
+                   else "PRAGMA table_info(naskah_outbox_intents)")
+        with self.db.transaction(write=False) as db:  # a current table is only read
+            if "owner" in {row["name"] for row in db.records(columns)}:
+                return
+        try:
+            with self.db.transaction() as db:
+                db.execute(f"ALTER TABLE naskah_outbox_intents ADD COLUMN "
+                           f"{'IF NOT EXISTS ' if self.db.kind == POSTGRESQL else ''}owner TEXT")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
 
     # -- reading
     def get(self, idempotency_key: str, target: str) -> OutboxEntry | None:
@@ -193,26 +216,33 @@ class Outbox:
         return [entry.idempotency_key for entry in matches], sorted(wanted - {entry.letter_id for entry in matches})
 
     # -- writing
-    def intend(self, letter_id: str, workflow_id: str | None, target: str, plan: dict) -> None:
+    def intend(self, letter_id: str, workflow_id: str | None, target: str, plan: dict,
+               owner: str | None = None) -> None:
         """Before a letter is stored: its delivery to ``target`` as planned (``document.plan_of``), kept until
         the letter is recorded, so that a letter stored by a process that died before recording it is not
-        lost (:meth:`reconcile`)."""
+        lost (:meth:`reconcile`). ``owner``: the process that will record it (:func:`new_owner`)."""
         key = idempotency_key(workflow_id, letter_id)
         with self.db.transaction() as db:
             db.execute("INSERT INTO naskah_outbox_intents (idempotency_key, target, letter_id, workflow_id, plan, "
-                       "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key, target) DO UPDATE SET "
-                       "plan = excluded.plan, created_at = excluded.created_at",
-                       (key, target, letter_id, workflow_id, json.dumps(plan, ensure_ascii=False), time.time()))
+                       "created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key, target) DO "
+                       "UPDATE SET plan = excluded.plan, created_at = excluded.created_at, owner = excluded.owner",
+                       (key, target, letter_id, workflow_id, json.dumps(plan, ensure_ascii=False), time.time(),
+                        owner))
 
     def reconcile(self, stored: Callable[[str], L | None], target: str) -> list[OutboxEntry]:
         """Record every intended delivery whose letter is in the store (``stored(letter_id)``, a StoredLetter or
-        None) but not in the outbox: the process that stored it died before recording it. Intents of letters
-        that never reached the store are dropped after ``INTENT_SECONDS``. Returns the entries recorded."""
+        None) but not in the outbox, once the process that stored it is gone: it died before recording it.
+        A process that may still live (this one, another live one here, one on another machine) is left to
+        record its letter itself, for ``INTENT_GRACE`` seconds. Intents of letters that never reached the store
+        are dropped after ``INTENT_SECONDS``. Returns the entries recorded."""
         with self.db.transaction(write=False) as db:
             intents = db.records("SELECT * FROM naskah_outbox_intents WHERE target = ? ORDER BY created_at",
                                  (target,))
         recorded = []
         for intent in intents:
+            if intent["owner"] and not owner_is_dead(intent["owner"]) and \
+                    time.time() - intent["created_at"] < INTENT_GRACE:
+                continue  # its process may be storing or recording it right now
             letter = stored(intent["letter_id"])
             if letter is None:
                 if time.time() - intent["created_at"] > INTENT_SECONDS:

@@ -12,11 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from ..formatting import nip as format_nip
 from ..i18n import _, date_text
-from .citations import ATAS_NAMA, NIP_PENANDATANGAN, STRUKTUR_NIP, TEKS_CETAK, RuleError, cite
+from .citations import (ATAS_NAMA, NIP_PENANDATANGAN, STRUKTUR_NIP, TEKS_CETAK, RuleError, cite,
+                        follow_own_regulation, validated_under_own_regulation)
+from .peraturan import DEFAULT as DEFAULT_PERATURAN, Peraturan
 
 # Characters XML 1.0 cannot carry: a DOCX holding one is broken, so such text is refused.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -271,7 +273,21 @@ class Letter(Model):
     NOMOR_FIELD: ClassVar[tuple[str, ...] | None] = ("nomor",)
     TANGGAL_FIELD: ClassVar[tuple[str, ...]] = ("tanggal",)
     #: the article a required field's rule enforces, cited when the field is absent or empty (naskah.validate)
-    FIELD_CITATIONS: ClassVar[dict[str, str]] = {}
+    FIELD_CITATIONS: ClassVar[dict[str, object]] = {}
+
+    #: the regulation the letter follows (naskah.letters.peraturan): the mapping's ``peraturan:``, never the
+    #: payload's; its rules cite their article in it (naskah.letters.citations)
+    peraturan: Peraturan = DEFAULT_PERATURAN
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _under_its_regulation(cls, data, handler):
+        return validated_under_own_regulation(data, handler)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs):
+        super().__pydantic_init_subclass__(**kwargs)
+        follow_own_regulation(cls)
 
     @property
     def issuer(self) -> list[str]:

@@ -22,7 +22,7 @@ from pydantic import Field, field_validator
 from ..i18n import _
 from .citations import MASA_BERLAKU, cite
 from .common import DitetapkanLetter, Kalimat, Kop, Penandatangan, TempatTanggal, Teks
-from .penetapan import (LingkupTim, Penetap, Peraturan, TimDitetapkan, ketua_problems, penetapan_problems,
+from .penetapan import (LingkupTim, Penetap, TimDitetapkan, ketua_problems, penetapan_problems,
                         raw_date, raw_ketua_problems, signer_problems, urutan)
 from .surat_tugas import _validity_problem
 
@@ -38,10 +38,9 @@ class KeputusanTimKerja(DitetapkanLetter):
 
     #: fields that choose the rules rather than the wording: the letter shows them through its official
     PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "peraturan": ("penetap",), "lingkup": ("penetap",), "peralihan_koordinator": ("penetap",),
+        "lingkup": ("penetap",), "peralihan_koordinator": ("penetap",),
         "diktum": ("diktum_tambahan",)}
 
-    peraturan: Peraturan
     lingkup: LingkupTim
     #: Tangerang Pasal 30 ayat (1): the Ketua was koordinator or subkoordinator before the equalisation of posts
     peralihan_koordinator: bool = False
@@ -83,6 +82,7 @@ class KeputusanTimKerja(DitetapkanLetter):
         problems += penetapan_problems(self.peraturan, "keputusan_tim_kerja", self.lingkup, self.penetap.tingkat,
                                        self.peralihan_koordinator)
         problems += ketua_problems(self.peraturan, [(m.peran, m.nama) for m in self.tim.anggota])
+        problems += self.tim.pengawasan_problems()
         problems += [((name,), _empty_problem(name)) for name in ("menimbang", "mengingat") if not getattr(self, name)]
         problems += signer_problems("keputusan_tim_kerja", self.penetap, self.penandatangan, self.peraturan)
         if self.berlaku_sampai and self.berlaku_sampai < self.ditetapkan.tanggal:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from .common import Letter
 from .keputusan import KeputusanTimKerja
-from .surat_dinas import JawabanPermohonanPelibatan, PengajuanSukarela, PenolakanPengajuanSukarela, PermohonanPelibatan
+from .pelibatan import JawabanPermohonanPelibatan, PermohonanPelibatan, PermohonanPelibatanPejabatBerwenang
+from .sukarela import PengajuanSukarela, PenolakanPengajuanSukarela, PersetujuanPengajuanSukarela
 from .surat_perintah import SuratPerintah
 from .surat_tugas import SuratTugasIndividu, SuratTugasTim
 
@@ -11,9 +12,11 @@ from .surat_tugas import SuratTugasIndividu, SuratTugasTim
 LETTER_KINDS: dict[str, type[Letter]] = {
     "surat_tugas_tim": SuratTugasTim,
     "surat_tugas_individu": SuratTugasIndividu,
+    "permohonan_pelibatan_pejabat_berwenang": PermohonanPelibatanPejabatBerwenang,
     "permohonan_pelibatan": PermohonanPelibatan,
     "jawaban_permohonan_pelibatan": JawabanPermohonanPelibatan,
     "pengajuan_sukarela": PengajuanSukarela,
+    "persetujuan_pengajuan_sukarela": PersetujuanPengajuanSukarela,
     "penolakan_pengajuan_sukarela": PenolakanPengajuanSukarela,
     "keputusan_tim_kerja": KeputusanTimKerja,
     "surat_perintah": SuratPerintah,
@@ -23,9 +26,11 @@ LETTER_KINDS: dict[str, type[Letter]] = {
 LETTER_TITLES: dict[str, str] = {
     "surat_tugas_tim": "Surat Tugas (Tim Kerja)",
     "surat_tugas_individu": "Surat Tugas (Perorangan)",
+    "permohonan_pelibatan_pejabat_berwenang": "Surat Permohonan Pelibatan kepada Pejabat yang Berwenang",
     "permohonan_pelibatan": "Surat Permohonan Pelibatan",
     "jawaban_permohonan_pelibatan": "Surat Jawaban Permohonan Pelibatan",
     "pengajuan_sukarela": "Surat Permohonan Pengajuan Sukarela",
+    "persetujuan_pengajuan_sukarela": "Surat Persetujuan Pengajuan Sukarela",
     "penolakan_pengajuan_sukarela": "Surat Penolakan Pengajuan Sukarela",
     "keputusan_tim_kerja": "Keputusan Pembentukan Tim Kerja",
     "surat_perintah": "Surat Perintah (Tim Kerja)",

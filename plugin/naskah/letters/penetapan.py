@@ -15,9 +15,9 @@ Keputusan and the Surat Perintah forming a team share.
   Daerah (huruf c). Pasal 30 ayat (1): functional officials who were koordinator or subkoordinator become Ketua Tim
   by Keputusan Wali Kota.
 
-A mapping names the regulation its letters follow (``peraturan``), the letter says the team's scope (``lingkup``)
-and the level of the official whose letter it is (``penetap.tingkat``); a letter that does not fit the regulation
-is refused, citing the article.
+A mapping names the regulation its letters follow (``peraturan:``, naskah.letters.peraturan), the letter says the
+team's scope (``lingkup``) and the level of the official whose letter it is (``penetap.tingkat``); a letter that
+does not fit the regulation is refused, citing the article.
 """
 from __future__ import annotations
 
@@ -29,17 +29,10 @@ from num2words import num2words
 from pydantic import BeforeValidator, TypeAdapter, ValidationError, field_validator
 
 from ..i18n import _
-from .citations import cite
+from .citations import KETUA_TIM, cite
 from .common import Model, Teks
+from .peraturan import DEFAULT, NAMA_PERATURAN
 from .surat_tugas import AnggotaTim, TimKerja, ketua_problem
-
-Peraturan = Literal["perwal_malang_16_2023", "perwal_cilegon_17_2023", "perwal_tangerang_12_2023"]
-#: how a refusal names each regulation
-NAMA_PERATURAN: dict[str, str] = {
-    "perwal_malang_16_2023": "Perwal Kota Malang 16/2023",
-    "perwal_cilegon_17_2023": "Perwal Kota Cilegon 17/2023",
-    "perwal_tangerang_12_2023": "Perwal Kota Tangerang 12/2023",
-}
 
 LingkupTim = Literal["dalam_unit_organisasi", "lintas_unit_organisasi", "lintas_perangkat_daerah", "lintas_instansi"]
 Tingkat = Literal["pimpinan_unit_organisasi", "pejabat_penilai_kinerja", "kepala_perangkat_daerah",
@@ -89,14 +82,6 @@ KETENTUAN: dict[str, tuple[Ketentuan, ...]] = {
         Ketentuan("Pasal 30 ayat (1)", "keputusan_tim_kerja", ("wali_kota",), peralihan=True),
     ),
 }
-
-#: where each regulation says a team has one Ketua and its Anggota
-PASAL_KETUA: dict[str, str] = {
-    "perwal_malang_16_2023": "Pasal 9 ayat (3)",
-    "perwal_cilegon_17_2023": "Lampiran huruf C angka 1 huruf c",
-    "perwal_tangerang_12_2023": "Pasal 22 ayat (1)",
-}
-
 
 def citation(peraturan: str, pasal: str) -> str:
     """ "Perwal Kota Malang 16/2023 Pasal 9 ayat (6)": how a refusal names the rule it enforces."""
@@ -148,13 +133,13 @@ def ketua_problems(peraturan: str, members: list[tuple[object, object]]) -> list
     problem = ketua_problem(members)
     if problem is None:
         return []
-    rule = citation(peraturan, PASAL_KETUA[peraturan])
+    rule = KETUA_TIM.citation(peraturan)
     return [(("tim", "anggota"), cite(_("{rule}: {problem}").format(rule=rule, problem=problem), rule))]
 
 
 def raw_ketua_problems(fields: dict) -> list[tuple[tuple, str]]:
     """``ketua_problems`` on fields that failed validation elsewhere, so that one refusal lists every problem."""
-    tim, peraturan = fields.get("tim"), fields.get("peraturan")
+    tim, peraturan = fields.get("tim"), fields.get("peraturan", DEFAULT)
     if peraturan not in KETENTUAN or not isinstance(tim, dict):
         return []
     members = tim.get("anggota")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .penetapan import (LingkupTim, Penetap, Peraturan, TimDitetapkan, ketua_problems, penetapan_problems,
+from .penetapan import (LingkupTim, Penetap, TimDitetapkan, ketua_problems, penetapan_problems,
                         raw_date, raw_ketua_problems, signer_problems)
 from .surat_tugas import _SuratTugas, _validity_problem
 
@@ -23,9 +23,8 @@ class SuratPerintah(_SuratTugas):
     signature, tembusan, and the Lampiran with the team."""
 
     PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "peraturan": ("penandatangan",), "lingkup": ("penandatangan",), "penetap": ("penandatangan",)}
+        "lingkup": ("penandatangan",), "penetap": ("penandatangan",)}
 
-    peraturan: Peraturan
     lingkup: LingkupTim
     penetap: Penetap
     tim: TimDitetapkan
@@ -42,6 +41,7 @@ class SuratPerintah(_SuratTugas):
         problems = super().rule_problems()
         problems += penetapan_problems(self.peraturan, "surat_perintah", self.lingkup, self.penetap.tingkat)
         problems += ketua_problems(self.peraturan, [(m.peran, m.nama) for m in self.tim.anggota])
+        problems += self.tim.pengawasan_problems()
         problems += signer_problems("surat_perintah", self.penetap, self.penandatangan, self.peraturan)
         return problems
 

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, field_validator
 
 from ..i18n import _, date_text
-from .citations import (FORMAT_SURAT_TUGAS, KETUA_TIM, LAPOR_INDIVIDU, LAPOR_KETUA, PENUGASAN, SEKALI_DALAM_TIM,
-                        RuleError, cite)
+from .citations import (FORMAT_SURAT_TUGAS, KETUA_TIM, LAPOR_INDIVIDU, LAPOR_KETUA, PENUGASAN, PENUGASAN_SUKARELA,
+                        SEKALI_DALAM_TIM, RuleError, cite)
 from .common import DitetapkanLetter, Kalimat, Kop, Model, Pegawai, Penandatangan, TempatTanggal, Teks
+from .pengawasan import pengawasan_problems
 
 
 def _lower(value):
@@ -59,6 +60,9 @@ class TimKerja(Model):
             seen.add(member.nip)
         return anggota
 
+    def pengawasan_problems(self) -> list[tuple[tuple, str]]:
+        return pengawasan_problems([(("tim", "anggota", index), member) for index, member in enumerate(self.anggota)])
+
 
 class SuratPersetujuan(Model):
     """The approval a surat penugasan follows: the reply that approved a request for involvement (Perwal Kota Malang
@@ -68,6 +72,9 @@ class SuratPersetujuan(Model):
     nomor: Teks
     tanggal: dt.date
     hal: Teks
+    #: the approval of a request (penunjukan), or of a voluntary application (Lampiran huruf A angka 2 huruf b
+    #: angka 2) huruf c))
+    mekanisme: Literal["penunjukan", "pengajuan_sukarela"] = "penunjukan"
 
     def to_context(self) -> dict:
         return {"dari": self.dari, "nomor": self.nomor, "tanggal": self.tanggal, "hal": self.hal}
@@ -129,10 +136,11 @@ class _SuratTugas(DitetapkanLetter):
         if self.berlaku_sampai < self.ditetapkan.tanggal:
             problems.append((("berlaku_sampai",), _validity_problem(self.berlaku_sampai, self.ditetapkan.tanggal)))
         if self.rujukan and self.rujukan.tanggal > self.ditetapkan.tanggal:
+            rule = PENUGASAN_SUKARELA if self.rujukan.mekanisme == "pengajuan_sukarela" else PENUGASAN
             problems.append((("rujukan", "tanggal"), cite(_(
                 "{rule}: the assignment follows the approval it cites, which is dated {approved}, after this "
-                "letter's date {issued}").format(rule=PENUGASAN, approved=date_text(self.rujukan.tanggal),
-                                                 issued=date_text(self.ditetapkan.tanggal)), PENUGASAN)))
+                "letter's date {issued}").format(rule=rule, approved=date_text(self.rujukan.tanggal),
+                                                 issued=date_text(self.ditetapkan.tanggal)), rule)))
         return problems
 
     def to_context(self) -> dict:
@@ -159,6 +167,9 @@ class SuratTugasTim(_SuratTugas):
 
     tim: TimKerja
 
+    def rule_problems(self) -> list[tuple[tuple, str]]:
+        return super().rule_problems() + self.tim.pengawasan_problems()
+
     @property
     def hal(self) -> str:
         return f"Surat Tugas {self.tim.nama}"
@@ -175,6 +186,9 @@ class SuratTugasIndividu(_SuratTugas):
     FIELD_CITATIONS = _SuratTugas.FIELD_CITATIONS | {"melapor_kepada": LAPOR_INDIVIDU}
 
     pegawai: Pegawai
+
+    def rule_problems(self) -> list[tuple[tuple, str]]:
+        return super().rule_problems() + pengawasan_problems([(("pegawai",), self.pegawai)])
 
     @property
     def hal(self) -> str:

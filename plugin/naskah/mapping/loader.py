@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
 from ..letters import LETTER_KINDS
+from ..letters.peraturan import DEFAULT as DEFAULT_PERATURAN, REGULATIONS
 from ..lifecycle import FlowSpec
 from ..numbering import Numbering
 from .dms import DmsFields, DmsSection, DmsSectionFile
@@ -26,6 +27,8 @@ class _MappingFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
+    #: the regulation the letters follow (naskah.letters.peraturan): it selects the template set and the rules
+    peraturan: str = DEFAULT_PERATURAN
     letter: str
     template: str
     match: str | None = None
@@ -75,7 +78,7 @@ class Mapping:
     path: Path
     description: str
     letter: str
-    template: str
+    template: str  # under the templates folder, in the regulation's template set ("tangerang/surat_perintah.docx")
     signing_profile: str
     examples: list[Path]
     match: Expression | None
@@ -87,6 +90,7 @@ class Mapping:
     flow: FlowSpec = FlowSpec(kind="seal")
     numbering: MappedNumbering | None = None  # the numbering register's format, None: the host numbers
     people: dict[str, Expression] = field(default_factory=dict)  # the flow's ``person`` expressions, compiled
+    peraturan: str = DEFAULT_PERATURAN  # the regulation its letters follow (naskah.letters.peraturan)
 
     def person_of(self, expression: str | None, payload: dict) -> str | None:
         """The name a flow step's ``person`` expression gives for ``payload`` (None when it gives none)."""
@@ -114,12 +118,14 @@ class Mapping:
             raise ConfigError(f"mapping {where}: {problems}") from None
         if spec.letter not in LETTER_KINDS:
             raise ConfigError(f"mapping {where}: unknown letter kind {spec.letter!r}; known: {sorted(LETTER_KINDS)}")
+        _check_regulation(spec, where)
         return cls(
             name=path.stem,
             path=path,
             description=spec.description,
             letter=spec.letter,
-            template=spec.template,
+            template=REGULATIONS[spec.peraturan].template(spec.template),
+            peraturan=spec.peraturan,
             signing_profile=spec.signing_profile,
             examples=[path.parent / example for example in spec.examples],
             match=Expression.compile(spec.match, f"{where}: match") if spec.match else None,
@@ -146,7 +152,12 @@ class Mapping:
             return False
 
     def apply(self, payload: dict) -> MappedLetter:
-        return map_fields(self.context, payload_variables(payload))
+        """The letter's fields from ``payload``, and the regulation it follows (the mapping's, never the payload's)."""
+        mapped = map_fields(self.context, payload_variables(payload))
+        if isinstance(mapped.fields, dict):
+            mapped.fields["peraturan"] = self.peraturan
+            mapped.provenance[("peraturan",)] = None
+        return mapped
 
     def identity_of(self, payload: dict) -> Any:
         """The value of the identity expression as the payload gives it (None when missing); the pipeline
@@ -160,6 +171,24 @@ class Mapping:
     def metadata_for(self, letter_context: dict) -> dict[str, Any]:
         """DMS metadata, computed from the validated letter (not from the raw payload)."""
         return {key: expression.evaluate_on_letter(letter_context) for key, expression in self.metadata.items()}
+
+
+def _check_regulation(spec: _MappingFile, where: str) -> None:
+    """The regulation is one naskah knows and provides the letter kind; it is the mapping's alone."""
+    regulation = REGULATIONS.get(spec.peraturan)
+    if regulation is None:
+        raise ConfigError(f"mapping {where}: peraturan: unknown regulation {spec.peraturan!r}; known: "
+                          f"{sorted(REGULATIONS)}")
+    if not regulation.provides(spec.letter):
+        kinds = sorted(regulation.jenis or ())
+        raise ConfigError(f"mapping {where}: {regulation.nama} provides no letter of kind {spec.letter!r} "
+                          f"(naskah.letters.peraturan); its kinds: {kinds}")
+    if "peraturan" in spec.context:
+        raise ConfigError(f"mapping {where}: context.peraturan: the regulation is the mapping's own top-level "
+                          f"'peraturan: {spec.peraturan}', not a field built from the payload")
+    if Path(spec.template).name != spec.template or spec.template in ("", ".", ".."):
+        raise ConfigError(f"mapping {where}: template: a file name in the regulation's template set "
+                          f"(templates/{regulation.template_set or ''}), not a path: {spec.template!r}")
 
 
 def dms_fields(mapping: Mapping, variables: dict) -> DmsFields:

@@ -13,10 +13,12 @@ events (:mod:`.events`) are posted the same way.
 A try that fails in a way worth repeating (no connection, timeout, 408, 425, 429, 5xx) is repeated after
 ``callback_backoff`` seconds, doubled each time up to ``callback_backoff_max`` (or the host's Retry-After, within
 that bound), at most ``callback_attempts`` times; any other answer (a 4xx, a redirect) stops at once.
-Redirects are not followed: the URL was checked against the host's allowed prefixes.
+Redirects are not followed: the URL was checked against the host's allowed prefixes. In cluster mode each try
+(:func:`post_once`) is one run of a Celery task, which Celery retries (:mod:`naskah.cluster.callbacks`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -99,42 +101,59 @@ class CallbackOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class CallbackTry:
+    """One try: ``delivered`` (2xx), ``retry`` (worth repeating: no answer, 408, 425, 429, 5xx) or ``failed`` (any
+    other answer: not repeated); ``retry_after``, the seconds the host asked to wait."""
+
+    state: str
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def post_once(url: str, secret: bytes, body: bytes, *, event: str, label: str, headers: dict[str, str],
+              timeout: float, attempt: int = 1, session=None) -> CallbackTry:
+    """Post ``body`` to ``url`` once, signed anew (``attempt`` numbers the try in the log and the error)."""
+    import requests
+
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+    signed = with_nonce(body, nonce)
+    sent = {"Content-Type": "application/json", "User-Agent": f"naskah/{__version__}",
+            TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, signed),
+            NONCE_HEADER: nonce, "X-Naskah-Event": event, **headers}
+    with contextlib.nullcontext(session) if session is not None else new_session() as client:
+        try:  # no proxy from the environment for a callback to the host
+            response = client.post(url, data=signed, headers=sent, timeout=timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            tried = CallbackTry("retry", f"try {attempt}: {type(exc).__name__} (no answer from the host)")
+        else:
+            with response:
+                if 200 <= response.status_code < 300:
+                    log.info("callback of %s delivered (try %d)", label, attempt)
+                    return CallbackTry("delivered")
+                tried = CallbackTry("retry" if response.status_code in TRANSIENT_STATUS else "failed",
+                                    f"try {attempt}: the host answered HTTP {response.status_code}",
+                                    retry_after(response))
+    log.warning("callback of %s to %s failed: %s", label, parts.hostname, tried.error)
+    return tried
+
+
 def post_callback(url: str, secret: bytes, body: bytes, *, event: str, label: str, headers: dict[str, str],
                   attempts: int, backoff: float, backoff_max: float, timeout: float,
                   stop: threading.Event | None = None) -> CallbackOutcome:
     """Post ``body`` to ``url`` until the host accepts it (2xx), a permanent failure, or ``attempts`` tries.
     ``headers`` name what is delivered (``X-Naskah-Job``), ``label`` says it in the log."""
-    import requests
-
     stop = stop or threading.Event()
-    parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    error = None
-    with new_session() as session:  # no proxy from the environment for a callback to the host
+    with new_session() as session:
         for attempt in range(1, attempts + 1):
-            timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-            signed = with_nonce(body, nonce)
-            sent = {"Content-Type": "application/json", "User-Agent": f"naskah/{__version__}",
-                    TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, "POST", path, signed),
-                    NONCE_HEADER: nonce, "X-Naskah-Event": event, **headers}
-            wanted = None
-            try:
-                response = session.post(url, data=signed, headers=sent, timeout=timeout, allow_redirects=False)
-            except requests.RequestException as exc:
-                error = f"try {attempt}: {type(exc).__name__} (no answer from the host)"
-                retry = True
-            else:
-                if 200 <= response.status_code < 300:
-                    log.info("callback of %s delivered (try %d)", label, attempt)
-                    return CallbackOutcome("delivered", attempt)
-                error = f"try {attempt}: the host answered HTTP {response.status_code}"
-                retry = response.status_code in TRANSIENT_STATUS
-                wanted = retry_after(response)
-                response.close()
-            log.warning("callback of %s to %s failed: %s", label, parts.hostname, error)
-            if not retry:
-                return CallbackOutcome("failed", attempt, error + " (not retried)")
-            if attempt < attempts and stop.wait(backoff_delay(attempt, backoff, backoff_max, wanted)):
-                return CallbackOutcome("pending", attempt, error + " (interrupted by shutdown)")
-    return CallbackOutcome("failed", attempts, f"{error} (gave up after {attempts} tries)")
-
+            tried = post_once(url, secret, body, event=event, label=label, headers=headers, timeout=timeout,
+                              attempt=attempt, session=session)
+            if tried.state == "delivered":
+                return CallbackOutcome("delivered", attempt)
+            if tried.state == "failed":
+                return CallbackOutcome("failed", attempt, tried.error + " (not retried)")
+            if attempt < attempts and stop.wait(backoff_delay(attempt, backoff, backoff_max, tried.retry_after)):
+                return CallbackOutcome("pending", attempt, tried.error + " (interrupted by shutdown)")
+    return CallbackOutcome("failed", attempts, f"{tried.error} (gave up after {attempts} tries)")

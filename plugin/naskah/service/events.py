@@ -8,6 +8,10 @@ The body is ``{"event", "event_id", "draft", "letter"}``: ``draft`` as ``GET /ap
 trail orders the events), ``letter`` the signed letter (``letter.signed``). It is made of what the lifecycle keeps,
 so no signing credential can be in it. Events wait in the letters' state database (beside the drafts, SQLite or
 PostgreSQL) until delivered, so that those owed when the service stops are posted when it starts again.
+
+One poster at a time posts an event: whoever holds its claim (:mod:`naskah.cluster.claims`) and finds it still
+pending once it does. In cluster mode the workers post them, one try per Celery task run, and beat hands over
+again those whose last try is long past (their message lost with Redis, say): :mod:`naskah.cluster.callbacks`.
 """
 from __future__ import annotations
 
@@ -87,16 +91,28 @@ class FlowEvents:
                        (event_id, host, draft_id, event, url, body, PENDING, now, now))
         return FlowEvent(event_id, host, draft_id, event, url, body.encode("utf-8"), 0)
 
-    def pending(self) -> list[FlowEvent]:
+    def pending(self, tried_before: str | None = None) -> list[FlowEvent]:
+        """The events still owed (with ``tried_before``, an ISO time: only those last tried before it)."""
+        if tried_before is None:
+            return self._select("state = ? ORDER BY created_at", (PENDING,))
+        return self._select("state = ? AND updated_at < ? ORDER BY created_at", (PENDING, tried_before))
+
+    def owed(self, event_id: str) -> FlowEvent | None:
+        """The event ``event_id`` if it is still to be posted."""
+        found = self._select("state = ? AND event_id = ?", (PENDING, event_id))
+        return found[0] if found else None
+
+    def _select(self, where: str, parameters: tuple) -> list[FlowEvent]:
         with self.db.transaction(write=False) as db:
             rows = db.rows("SELECT event_id, host, draft_id, event, url, body, attempts FROM naskah_flow_events "
-                           "WHERE state = ? ORDER BY created_at", (PENDING,))
+                           f"WHERE {where}", parameters)
         return [FlowEvent(*row[:5], row[5].encode("utf-8"), row[6]) for row in rows]
 
-    def outcome(self, event_id: str, state: str, attempts: int, error: str | None) -> None:
+    def outcome(self, event_id: str, state: str, attempts: int, error: str | None, *, at: str | None = None) -> None:
+        """What came of posting the event (``at``: when, default now; the epoch: due at the next round)."""
         with self.db.transaction() as db:
             db.execute("UPDATE naskah_flow_events SET state = ?, attempts = ?, error = ?, updated_at = ? "
-                       "WHERE event_id = ?", (state, attempts, error, now_text(), event_id))
+                       "WHERE event_id = ?", (state, attempts, error, at or now_text(), event_id))
 
     def purge(self, older_than_days: float) -> int:
         """Forget events delivered or given up more than ``older_than_days`` ago."""

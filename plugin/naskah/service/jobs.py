@@ -7,6 +7,11 @@ asks ``GET /api/v1/jobs/{id}``. Jobs live in the service's database (``STORE_DIR
 again when it starts (issuing is idempotent: the same payload gives back the stored letter). The payload is
 kept only until its job has finished: then it is deleted, its freed pages are zeroed, and the write-ahead log
 that still held it is emptied.
+
+In cluster mode a job is handed to the broker by its id; ``sent_at`` says when it last was. A job the broker could
+not take (it was away) keeps no ``sent_at`` and stays queued; :func:`requeue` hands it over again (when an API
+instance starts, and on beat's schedule), as it does a job still queued long after it was sent (a message the
+broker lost, say when Redis restarted without persistence).
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..database import SQLITE, Database, now_text
+from ..database import POSTGRESQL, SQLITE, Database, now_text
 from .errors import ApiError, api_error_for
 from ..i18n import _
 
@@ -45,13 +50,18 @@ CREATE TABLE IF NOT EXISTS jobs (
     callback_url      TEXT,
     callback_state    TEXT,
     callback_attempts INTEGER NOT NULL DEFAULT 0,
-    callback_error    TEXT
+    callback_error    TEXT,
+    sent_at           TEXT
 )
 """
 
 
 def _now() -> str:
     return now_text("seconds")
+
+
+def _ago(seconds: float) -> str:
+    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -82,16 +92,58 @@ class JobStore:
         self.db = database if isinstance(database, Database) else Database(database, "the service's jobs")
         self.path = self.db.path
         self.db.create(_SCHEMA)
+        self._add_sent_at()
+
+    def _add_sent_at(self) -> None:
+        """A jobs table made before ``sent_at`` gets it (its jobs hold NULL: re-queued once in cluster mode)."""
+        columns = ("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema()"
+                   " AND table_name = 'jobs'" if self.db.kind == POSTGRESQL else "PRAGMA table_info(jobs)")
+        with self.db.transaction(write=False) as db:  # a current table is only read
+            if "sent_at" in {row["name"] for row in db.records(columns)}:
+                return
+        if self.db.kind == POSTGRESQL:
+            self.db.create("ALTER TABLE jobs ADD COLUMN IF NOT EXISTS sent_at TEXT")
+            return
+        try:
+            with self.db.transaction() as db:
+                db.execute("ALTER TABLE jobs ADD COLUMN sent_at TEXT")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
 
     def create(self, host: str, payload: dict, mapping: str | None, callback_url: str | None) -> Job:
+        """A new queued job (counted as sent now: :meth:`unsent` when the broker does not take it)."""
         job_id = secrets.token_hex(16)
         now = _now()
         with self.db.transaction() as db:
             db.execute("INSERT INTO jobs (job_id, host, state, created_at, updated_at, mapping, payload, callback_url,"
-                       " callback_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       " callback_state, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (job_id, host, QUEUED, now, now, mapping, json.dumps(payload, ensure_ascii=False),
-                        callback_url, "pending" if callback_url else None))
+                        callback_url, "pending" if callback_url else None, now))
         return self.get(job_id)
+
+    def unsent(self, job_id: str) -> None:
+        """The broker did not take the queued job: :func:`requeue` hands it over at its next round."""
+        with self.db.transaction() as db:
+            db.execute("UPDATE jobs SET sent_at = NULL WHERE job_id = ? AND state = ?", (job_id, QUEUED))
+
+    def orphaned(self, job_id: str) -> None:
+        """A running job whose worker died (cluster mode: naskah.cluster.claims): queued again and never handed
+        over, so :func:`requeue` hands it to the broker at once."""
+        self._update(job_id, state=QUEUED, sent_at=None)
+
+    def due_for_queue(self, older_than: float) -> list[str]:
+        """The queued jobs never handed to the broker, or last handed over more than ``older_than`` seconds ago."""
+        with self.db.transaction(write=False) as db:
+            return [row[0] for row in db.rows("SELECT job_id FROM jobs WHERE state = ? AND (sent_at IS NULL OR "
+                                              "sent_at < ?) ORDER BY created_at", (QUEUED, _ago(older_than)))]
+
+    def claim_for_queue(self, job_id: str, older_than: float) -> bool:
+        """Mark a job due for the queue as sent now; False when it is not due any more (another process handed
+        it over meanwhile, or a worker took it)."""
+        with self.db.transaction() as db:
+            return db.execute("UPDATE jobs SET sent_at = ? WHERE job_id = ? AND state = ? AND (sent_at IS NULL OR "
+                              "sent_at < ?)", (_now(), job_id, QUEUED, _ago(older_than))) == 1
 
     def get(self, job_id: str) -> Job | None:
         rows = self._select("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
@@ -167,8 +219,29 @@ class JobStore:
             log.debug("could not empty the write-ahead log of %s: %s", self.db.path, exc)
 
 
+def requeue(store: JobStore, send: Callable[[str], None], older_than: float) -> int:
+    """Hand ``send`` (the broker) each queued job it never got, or got more than ``older_than`` seconds ago and
+    has not given to a worker; how many were handed over. The first one the broker does not take ends the round
+    (it is away: the next round tries again). A job handed over twice runs once: a worker does not run a
+    finished job again, and a job's letter keeps one id over all its runs."""
+    sent = 0
+    for job_id in store.due_for_queue(older_than):
+        if not store.claim_for_queue(job_id, older_than):
+            continue
+        try:
+            send(job_id)
+        except Exception as exc:  # noqa: BLE001 - the broker is away, whatever its error
+            store.unsent(job_id)
+            log.warning("could not hand job %s to the broker (%s); trying again at the next round", job_id,
+                        type(exc).__name__)
+            break
+        log.info("handed job %s to the broker again", job_id)
+        sent += 1
+    return sent
+
+
 def _job(row: dict) -> Job:
-    values = {key: value for key, value in row.items() if key != "payload"}
+    values = {key: value for key, value in row.items() if key not in ("payload", "sent_at")}
     values["result"] = json.loads(values["result"]) if values["result"] else None
     values["error"] = json.loads(values["error"]) if values["error"] else None
     return Job(**values)

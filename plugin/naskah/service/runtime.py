@@ -2,9 +2,14 @@
 LibreOffice pool and the worker threads, started and stopped with the app, and what tells whether it is ready.
 
 The pipeline is synchronous and heavy, so issuing, drafts, signing, previews and signature checks run on worker
-threads (``asyncio`` never waits on LibreOffice or pyHanko); with ``pool_size`` set, one warm LibreOffice pool
-lives as long as the app. A signature of the flow runs on a worker thread too, but within its request and
-without a job: the signer's credential lives only as long as that request.
+threads (``asyncio`` never waits on LibreOffice or pyHanko); one warm LibreOffice pool (``pool_size``, default
+one per core) lives as long as the app. In cluster mode the workers issue the letters: the instance's pool is
+small and started at its first draft or signature (:mod:`.converter`). A signature of the flow runs on a worker
+thread too, but within its request and without a job: the signer's credential lives only as long as that request.
+
+The host is told of each step of the flow (:mod:`.events`): embedded, by this process's callback threads, each
+event posted by whoever holds its claim (so two processes on one state database never post it twice); in
+cluster mode, by the workers (:mod:`naskah.cluster.callbacks`), an instance only handing each event over.
 """
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ import asyncio
 import contextvars
 import logging
 import os
-import shutil
 import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -22,8 +26,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
+from ..cluster.claims import EVENT, Claims
 from ..config import Settings
-from ..database import Database
+from ..database import POSTGRESQL, Database
 from ..lifecycle import Draft
 from ..pipeline import Naskah, PreparedLetter
 from ..signature_flow import SignatureFlow
@@ -32,8 +37,9 @@ from ..validation import VerificationLimits, VerificationReport, verify_pdf
 from .access import LetterAccess
 from .auth import Authenticator, UsedSignatures, load_hosts
 from .callback import callback_body, event_of, post_callback
-from .events import FlowEvent, FlowEvents
+from .events import PENDING, FlowEvent, FlowEvents
 from .jobs import Job, JobRunner, JobStore
+from .readiness import readiness
 from .throttle import PageThrottle
 from .verification_page import ReportCache
 from .views import draft_json, issued_json
@@ -59,7 +65,7 @@ class Service:
         database = Database(self.state_db, "the service's jobs")  # the jobs and the used signatures
         self.auth = Authenticator(self.hosts, self.options.replay_window, UsedSignatures(database))
         self.access = LetterAccess(self.options)
-        self.throttle = PageThrottle(self.options)
+        self.throttle = PageThrottle(self.options, _shared_counters(database, settings))
         self.limits = VerificationLimits(max_signatures=self.options.verify_max_signatures,
                                          max_objects=self.options.verify_max_objects,
                                          seconds=self.options.verify_time_budget)
@@ -67,6 +73,7 @@ class Service:
         self.deliveries: RetrySchedule | None = None  # delivery on a schedule, with a [dms]
         self.flow = SignatureFlow(self.naskah)
         self.events = FlowEvents(self.flow.db)
+        self.event_claims = Claims(settings.state_location, EVENT)
         self.reports = ReportCache()
         self.pool = None
         pool_size = settings.pool_size or os.cpu_count() or 1  # warm LibreOffice by default, one per core
@@ -92,43 +99,53 @@ class Service:
         if self.settings.cluster is None:
             return JobRunner(self.jobs, self._issue, workers=workers, max_queued=self.options.max_queued_jobs,
                              on_finished=self._schedule_callback)
-        from ..cluster.app import make_app
+        from ..cluster.app import callbacks_queue, make_app
         from ..cluster.runner import CeleryRunner
 
         cluster = self.settings.cluster
         return CeleryRunner(self.jobs, make_app(self.settings), queue=cluster.queue,
-                            max_queued=self.options.max_queued_jobs, poll_interval=cluster.poll_interval)
+                            max_queued=self.options.max_queued_jobs, poll_interval=cluster.poll_interval,
+                            requeue_after=cluster.requeue_after, callbacks_queue=callbacks_queue(self.settings))
 
     # ----------------------------------------------------------------------------------------- lifetime
 
     def start(self) -> None:
-        from ..convert import pool_from_settings
-
-        self.pool = pool_from_settings(self.settings)
-        log.info("starting %d warm LibreOffice processes", self.pool.size)
-        self.pool.start()
-        self.naskah.pool = self.pool
+        self.naskah.pool = self.pool = self._converter()
         adopted = self.naskah.store.adopt_public_records(Path(self.state_db))
         if adopted:
             log.info("moved the public facts of %d letters into the store's index", adopted)
         self.purge()
-        # callbacks still owed for finished jobs first: a resumed job schedules its own when it finishes
-        # (in cluster mode the workers post them, and beat those still owed)
-        for job in self.jobs.callbacks_pending() if self.settings.cluster is None else ():
-            self._schedule_callback(job)
-        for event in self.events.pending():
-            self._schedule_event(event)
+        # callbacks and events still owed first: a resumed job schedules its own when it finishes (in cluster
+        # mode the workers post them, and beat's round hands over those still owed: an instance posts none)
+        if self.settings.cluster is None:
+            for job in self.jobs.callbacks_pending():
+                self._schedule_callback(job)
+            for event in self.events.pending():
+                self._schedule_event(event)
         if self.settings.dms is not None and self.settings.cluster is None:  # beat's work in cluster mode
             from ..deliver import delivery_for
             from ..deliver.schedule import RetrySchedule
 
             self.deliveries = RetrySchedule(delivery_for(self.settings), self.naskah.store.get,
                                             self.settings.dms.retry_interval).start()
-        resumed = self.runner.resume()
+        resumed = self.runner.resume()  # in cluster mode: the jobs the broker never got, or lost
         if resumed:
-            log.info("resumed %d jobs left unfinished when the service last stopped", resumed)
+            log.info("resumed %d jobs left unfinished (or not handed to the broker)", resumed)
         if not self.hosts:
             log.warning("no host can call the API: set NASKAH_SERVICE_TOKEN (or configure [[service.hosts]])")
+
+    def _converter(self):
+        """Embedded, a warm pool started now (it issues every letter); in cluster mode, where the workers issue
+        them, a small pool started at the first draft or signature, or none (:mod:`.converter`)."""
+        from ..convert import pool_from_settings
+        from .converter import PoolOnFirstUse
+
+        if self.settings.cluster is not None:
+            size = self.settings.cluster.api_pool_size
+            return PoolOnFirstUse(self.settings, size) if size else None
+        pool = pool_from_settings(self.settings)
+        log.info("starting %d warm LibreOffice processes", pool.size)
+        return pool.start()
 
     def purge(self) -> None:
         """Forget finished jobs older than job_retention_days (at start, then at most once an hour)."""
@@ -146,6 +163,7 @@ class Service:
         self.verifications.shutdown(wait=True, cancel_futures=True)
         self.page_reports.shutdown(wait=True, cancel_futures=True)
         self.callbacks.shutdown(wait=True, cancel_futures=True)
+        self.throttle.close()
         if self.deliveries is not None:
             self.deliveries.stop()
         if self.pool is not None:
@@ -192,19 +210,39 @@ class Service:
         return view
 
     def _schedule_event(self, event: FlowEvent) -> None:
-        if not self.stopping.is_set():
+        if self.settings.cluster is not None:  # posted by the workers
+            self._hand_over_event(event)
+        elif not self.stopping.is_set():
             self.callbacks.submit(self._post_event, event)
 
+    def _hand_over_event(self, event: FlowEvent) -> None:
+        from ..cluster.callbacks import FLOW_EVENT, NEVER_TRIED
+
+        try:
+            self.runner.send_callback(FLOW_EVENT, event.event_id)
+        except Exception as exc:  # noqa: BLE001 - the broker is away: beat's next round hands it over
+            log.warning("could not hand %s of draft %s to the workers (%s); beat's round will", event.event,
+                        event.draft_id, type(exc).__name__)
+            self.events.outcome(event.event_id, PENDING, event.attempts, "not handed to the workers yet",
+                                at=NEVER_TRIED)
+
     def _post_event(self, event: FlowEvent) -> None:
-        host = self.auth.hosts.get(event.host)
-        if host is None or host.hmac_secret is None:
-            self.events.outcome(event.event_id, "failed", event.attempts,
-                                f"host {event.host} has no HMAC secret to sign with")
-            return
-        outcome = self._post(event.url, host.hmac_secret, event.body, event=event.event,
-                             label=f"{event.event} of draft {event.draft_id}",
-                             headers={"X-Naskah-Delivery": event.event_id})
-        self.events.outcome(event.event_id, outcome.state, event.attempts + outcome.attempts, outcome.error)
+        """Post the event while holding its claim, if it is still owed then (another process may have it)."""
+        with self.event_claims.hold(event.event_id) as held:
+            event = self.events.owed(event.event_id) if held else None
+            if event is None:
+                return
+            host = self.auth.hosts.get(event.host)
+            if host is None or host.hmac_secret is None:
+                self.events.outcome(event.event_id, "failed", event.attempts,
+                                    f"host {event.host} has no HMAC secret to sign with")
+                return
+            outcome = self._post(event.url, host.hmac_secret, event.body, event=event.event,
+                                 label=f"{event.event} of draft {event.draft_id}",
+                                 headers={"X-Naskah-Delivery": event.event_id})
+            self.events.outcome(event.event_id, outcome.state, event.attempts + outcome.attempts, outcome.error)
+        if outcome.state != "pending":
+            self.event_claims.forget(event.event_id)
 
     # ----------------------------------------------------------------------------------------- checking
 
@@ -226,16 +264,16 @@ class Service:
         return report
 
     def readiness(self) -> dict[str, str]:
-        checks = {"mappings": "ok" if self.naskah.mappings else "none loaded",
-                  "store": "ok" if self.naskah.store.writable() else "not writable",
-                  "hosts": "ok" if self.hosts else "no host has a token or secret"}
-        if self.settings.pool_size:
-            checks["libreoffice"] = "ok" if self.pool is not None else "pool not started"
-        else:
-            checks["libreoffice"] = "ok" if shutil.which(self.settings.soffice) else "soffice not found"
-        broken = self.trust.broken()
-        checks["signing"] = "ok" if not broken else f"profile {', '.join(broken)} cannot be loaded (see the log)"
-        return checks
+        return readiness(self)
+
+
+def _shared_counters(service_db: Database, settings: Settings) -> Database | None:
+    """Where the rate-limit counters are shared by every API instance: the service's database, or else the
+    signature flow's, when it is PostgreSQL; None (each process counts in memory) when both are SQLite."""
+    if service_db.kind == POSTGRESQL:
+        return service_db
+    state = Database(settings.state_location, "the rate-limit counters")
+    return state if state.kind == POSTGRESQL else None
 
 
 async def in_thread(executor: Executor, function, *args, **kwargs):

@@ -2,7 +2,9 @@
 profile whose key is a PKCS#12 file, a PKCS#11 token or the remote BSrE signing service.
 
 :mod:`.api` signs, :mod:`.profile` reads signing profiles, :mod:`.appearance` draws the stamp, :mod:`.pades`
-holds what every signature needs (TSA, validation context, level check) and :mod:`.backends` the key sources.
+holds what every signature needs (TSA client, :mod:`.tsa_client`; validation context, with the OCSP responses,
+CRLs and CA certificates reused between letters, :mod:`.validation_data`; level check) and :mod:`.backends` the
+key sources.
 An official's own key signs with the :mod:`.credentials` they give at signing; :mod:`.errors` tells a missing
 or refused credential apart, and :mod:`.lockout` stops forwarding a signer's attempts after repeated refusals.
 """

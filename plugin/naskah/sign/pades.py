@@ -1,21 +1,26 @@
 """What every PAdES signature needs, whichever key makes it (a local key or the BSrE service) and whoever
-extends it later (:mod:`naskah.archive`): the TSA client, the validation context, the level check and plain
-reasons for pyHanko's failures."""
+extends it later (:mod:`naskah.archive`): the TSA client, the validation context (with the validation data the
+profile's earlier letters fetched, :mod:`.validation_data`), the level check and plain reasons for pyHanko's
+failures."""
 from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 
 from ..errors import SigningError
 from ..secrets import read_secret
 from ..validation.levels import at_least, find_level
-from ..validation.trust import read_roots, signing_context
+from ..validation.trust import read_roots
 from .profile import SigningProfile
+from .validation_data import KeptValidationData
 
 #: Seconds a TSA client (and the TSA certificates it learnt) is kept.
 TIMESTAMPER_LIFETIME = 600.0
 _timestampers: dict[tuple, tuple[float, object]] = {}
+_kept: dict[str, KeptValidationData] = {}
+_kept_lock = threading.Lock()
 
 
 def refuse_event_loop(what: str = "sign_pdf") -> None:
@@ -27,21 +32,36 @@ def refuse_event_loop(what: str = "sign_pdf") -> None:
                        f"call it with `await asyncio.to_thread({what}, ...)`")
 
 
+def kept_validation_data(profile: SigningProfile) -> KeptValidationData:
+    """The validation data the profile's letters fetched in this process, reused while valid."""
+    with _kept_lock:
+        return _kept.setdefault(profile.name, KeptValidationData())
+
+
 def validation_context(profile: SigningProfile):
-    """Trust only the profile's roots; fetch revocation data and fail hard when it cannot be had."""
+    """For checking the signer's own certificate (and the TSA's): trust only the profile's roots, fetch
+    revocation data (or reuse what the profile's earlier letters fetched) and fail hard when it cannot be had.
+
+    A fresh context for every letter, so that the letter is checked at its own time; its fetchers' HTTP session
+    is closed by pyHanko at the end of the operation that uses it.
+    """
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers import OwnedFetcherBackend
+
     roots, problems = read_roots(profile.trust_roots)
     if problems:
         raise SigningError(f"cannot read the trust roots of signing profile {profile.name}: {'; '.join(problems)}")
-    return signing_context(roots)
+    return ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail",
+                             fetcher_backend=OwnedFetcherBackend(kept_validation_data(profile).backend()))
 
 
 def timestamper(profile: SigningProfile):
-    """The profile's TSA client (pyHanko's aiohttp client: real HTTP, with the profile's timeout).
+    """The profile's TSA client (:class:`.tsa_client.TsaClient`: real HTTP, with the profile's timeout).
 
     Kept for a few minutes: pyHanko asks each client's TSA once for a sample token, to learn the TSA's
     certificates; a client made for every letter doubled the requests a TSA counts (and may bill).
     """
-    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from .tsa_client import TsaClient
 
     tsa = profile.tsa
     if tsa is None:
@@ -55,7 +75,7 @@ def timestamper(profile: SigningProfile):
         password = read_secret(tsa.password_env, "TSA's password", SigningError, allow_empty=True,
                                where=f"signing profile {profile.name}") if tsa.password_env else ""
         auth = (tsa.username, password)
-    client = HTTPTimeStamper(tsa.url, timeout=tsa.timeout, auth=auth)
+    client = TsaClient(tsa.url, timeout=tsa.timeout, auth=auth)
     _timestampers[key] = (time.monotonic(), client)
     return client
 

@@ -37,14 +37,6 @@ def read_roots(paths: Iterable[Path]) -> tuple[list, list[str]]:
     return roots, problems
 
 
-def signing_context(roots: list):
-    """For checking the signer's own certificate: trust only ``roots``, fetch revocation data and fail hard
-    when it cannot be had."""
-    from pyhanko_certvalidator import ValidationContext
-
-    return ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail")
-
-
 def checking_context(roots: list, other_certs: Iterable = ()):
     """For checking a signed file: trust only ``roots``, use the certificates in the file, fetch nothing."""
     from pyhanko_certvalidator import ValidationContext

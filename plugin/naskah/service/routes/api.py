@@ -42,7 +42,8 @@ _PREVIEW = {"content": {"application/pdf": _PDF,
 @router.post(f"{API}/letters", tags=["letters"], status_code=201, response_model=schemas.Letter,
              summary="Issue a letter from a payload (signed, stored)", openapi_extra={"requestBody": PAYLOAD_BODY},
              responses={200: {"model": schemas.Letter, "description": "issued before: the stored letter"},
-                        202: {"model": schemas.JobAccepted, "description": "mode=async: the job that issues it"},
+                        202: {"model": schemas.JobAccepted, "description": "mode=async (or, in cluster mode, "
+                              "while the queue cannot be reached): the job that issues it"},
                         **error_responses(400, 401, 409, 413, 415, 422, 429, 503)})
 async def issue_letter(request: Request, service: CurrentService,
                        mode: Literal["sync", "async"] = Query("sync", description="async: answer 202 with a job id "
@@ -63,7 +64,7 @@ async def issue_letter(request: Request, service: CurrentService,
     # everything that can refuse the payload, before a job exists; the job issues what is prepared here
     prepared = await in_thread(service.previews, service.naskah.prepare, payload, mapping)
     job, future = service.runner.enqueue(host.name, payload, mapping, callback_url, prepared)
-    if mode == "async":
+    if mode == "async" or future is None:  # no future: cluster mode's broker is away, the job waits for it
         status_url = f"{API}/jobs/{job.job_id}"
         return JSONResponse({"job_id": job.job_id, "state": job.state, "status_url": status_url},
                             status_code=202, headers={"Location": status_url})
@@ -156,8 +157,10 @@ async def health():
 
 
 @router.get("/ready", tags=["health"], response_model=schemas.Readiness,
-            summary="Readiness: mappings, store, LibreOffice, signing profiles and hosts are usable",
-            responses={503: {"model": schemas.Readiness, "description": "not ready; details in the log"}})
+            summary="Readiness: mappings, store, LibreOffice, signing profiles and hosts are usable; in cluster "
+                    "mode, the broker and the database of jobs answer",
+            responses={503: {"model": schemas.Readiness,
+                              "description": "not ready: each check not ok says what is wrong"}})
 async def ready(service: CurrentService):
     checks = await asyncio.to_thread(service.readiness)
     ok = all(value == "ok" for value in checks.values())

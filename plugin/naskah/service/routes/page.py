@@ -37,7 +37,7 @@ def _html(description: str | None = None) -> dict:
             summary="The page the QR code opens (Indonesian): the letter's data and whether its signature holds",
             responses={200: _html(), 404: _html("no such letter"), 429: _html("too many pages opened")})
 async def page(request: Request, service: CurrentService, letter_id: str):
-    service.throttle.view(request)
+    await service.throttle.view(request)
     return await letter_page(service, letter_id)
 
 
@@ -48,7 +48,7 @@ async def page(request: Request, service: CurrentService, letter_id: str):
                         413: _html("file too large"), 415: _html("not a form upload"),
                         422: _html("a file too complex to check"), 429: _html("too many files uploaded")})
 async def page_upload(request: Request, service: CurrentService, letter_id: str):
-    service.throttle.upload(request)  # before the upload is read
+    await service.throttle.upload(request)  # before the upload is read
     if not LETTER_ID.match(letter_id) or service.naskah.store.get(letter_id) is None:
         return await letter_page(service, letter_id)  # the 404 page, without reading the upload
     try:

@@ -83,8 +83,9 @@ def machines(tmp_path_factory, postgres, seaweed, test_pki):
         second.token, second.secret, second.env = first.token, first.secret, first.env  # one installation
         machines.apis = [first.start(), second.start()]
         assert first.store != second.store
-        machines.workers = [WorkerProcess(first, name).start() for name in ("w1", "w2")]
-        machines.workers.append(WorkerProcess(first, "beat", beat=True).start())
+        # supervised as deploy/systemd does: a worker that kombu ends while Redis is away is started again
+        machines.workers = [WorkerProcess(first, name).start().supervised() for name in ("w1", "w2")]
+        machines.workers.append(WorkerProcess(first, "beat", beat=True).start().supervised())
         for worker in machines.workers[:2]:
             worker.wait_ready()
         yield machines

@@ -221,6 +221,26 @@ class WorkerProcess:
         log.close()
         return self
 
+    def supervised(self) -> "WorkerProcess":
+        """Started again whenever it exits unasked, as deploy/systemd's ``Restart=always`` does.
+
+        kombu's Redis transport can end a worker with an unrecoverable error while the broker is away (an
+        AttributeError in ``restore_unacked`` when it closes the lost channel, celery/kombu#970 and #582); in
+        production the service manager starts it again and nothing is lost (late acknowledgement, the job's lock,
+        beat's re-queue), and this does the same here."""
+        self._stopping = False
+
+        def watch() -> None:
+            while not self._stopping:
+                if self.process is not None and self.process.poll() is not None and not self._stopping:
+                    with open(self.log_path, "a") as log:
+                        log.write(f"[test] {self.name} exited with {self.process.returncode}: started again\n")
+                    self.start()
+                time.sleep(0.5)
+
+        threading.Thread(target=watch, name=f"supervise-{self.name}", daemon=True).start()
+        return self
+
     def wait_ready(self, timeout: float = 120) -> "WorkerProcess":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -250,6 +270,7 @@ class WorkerProcess:
                     pass
 
     def stop(self) -> int | None:
+        self._stopping = True
         if self.process is None or self.process.poll() is not None:
             return self.process.returncode if self.process else None
         self.process.send_signal(signal.SIGTERM)  # Celery's warm shutdown: finish the letter in hand

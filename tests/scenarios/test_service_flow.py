@@ -30,11 +30,11 @@ from naskah.formatting import tanggal
 
 from checks import flat, pdfsig, pdftotext
 from pki import P12_PASSWORD
-from samples import load_sample
 from service_support import ServiceProcess
 from signing_bsre_double import BsreTestDouble, DoubleUser
 from browser import CHROMIUM, CHROMIUM_FLAGS, screenshot as _screenshot
 from callback_receiver import CallbackReceiver
+from cluster_support import KASUBAG, KEPALA, SEKRETARIS, STAFF, permohonan
 
 PASSPHRASE = "sandi-pejabat-" + secrets.token_hex(8)  # the official's own credential: in no file afterwards
 WRONG = "salah-" + secrets.token_hex(8)
@@ -44,10 +44,6 @@ CONNECTOR_PASSWORD = "konektor-" + secrets.token_hex(8)  # the agency's connecto
 SIGN_V2 = "/api/v2/sign/pdf"
 LOCKOUT_ATTEMPTS = 3
 OTHER_HOST_TOKEN = secrets.token_urlsafe(24)
-STAFF = {"user_id": "u-101", "name": "Rina Wulandari", "title": "Pengadministrasi Umum"}
-KASUBAG = {"user_id": "u-102", "name": "Siti Aminah, S.Sos.", "title": "Kepala Sub Bagian Umum dan Kepegawaian"}
-SEKRETARIS = {"user_id": "u-103", "name": "Ir. Bambang Santoso, M.M.", "title": "Sekretaris"}
-KEPALA = {"user_id": "u-104", "name": "Dr. Agus Salim, S.T., M.T.", "title": "Kepala Dinas"}
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: run `sh .ci/bootstrap test`")
 
@@ -92,17 +88,6 @@ def service(tmp_path_factory, data_dir, receiver, bsre, test_pki):
     service.stop()
 
 
-def _payload(workflow_id: str) -> dict:
-    """A permohonan pelibatan as the host sends it for drafting: no number, durasi ahead, paraf names."""
-    payload = load_sample("permohonan-pelibatan-lintas-unit")
-    payload["workflow"]["id"] = workflow_id
-    del payload["data"]["nomor"]
-    year = dt.date.today().year + 1
-    payload["data"]["durasi"] = {"mulai": f"{year}-01-04", "selesai": f"{year}-04-30"}
-    payload["data"]["paraf"] = [{"nama": KASUBAG["name"]}, {"nama": SEKRETARIS["name"]}]
-    return payload
-
-
 def _ok(response: requests.Response, status: int = 200) -> dict:
     assert response.status_code == status, response.text
     return response.json()
@@ -116,7 +101,7 @@ def _error(response: requests.Response, status: int, code: str) -> dict:
 
 
 def _draft(service: ServiceProcess, receiver: CallbackReceiver, workflow_id: str, **extra) -> dict:
-    body = {"payload": _payload(workflow_id), "actor": STAFF,
+    body = {"payload": permohonan(workflow_id), "actor": STAFF,
             "callback_url": receiver.prefix + f"flow?ref={workflow_id}"} | extra
     return _ok(service.post("/api/v1/drafts", json=body), 201)
 
@@ -200,7 +185,7 @@ def test_a_permohonan_pelibatan_drafted_reviewed_returned_revised_and_signed(ser
     returned = _ok(service.post(f"{path}/return", json={"actor": SEKRETARIS, "note": "Tambahkan kompetensi SRIKANDI"}))
     assert returned["state"] == "returned" and returned["pending"]["action"] == "revise"
     _error(service.post(f"{path}/paraf", json={"actor": KASUBAG}), 409, "illegal_transition")
-    revised_payload = _payload("WF-FLOW-1")
+    revised_payload = permohonan("WF-FLOW-1")
     revised_payload["data"]["kompetensi"].append("Menguasai aplikasi SRIKANDI")
     revised = _ok(requests.put(service.url(f"{path}/payload"), headers=service.bearer(), timeout=300,
                                json={"actor": STAFF, "payload": revised_payload, "version": 1}))
@@ -278,12 +263,12 @@ def test_a_withdrawn_draft_cannot_be_signed(service, receiver):
     _error(service.post(f"{path}/paraf", json={"actor": KASUBAG}), 409, "illegal_transition")
     _error(_sign(service, draft["id"]), 409, "illegal_transition")
 
-    refused = _payload("WF-FLOW-REFUSED")
+    refused = permohonan("WF-FLOW-REFUSED")
     del refused["data"]["hal"]
     problems = _error(service.post("/api/v1/drafts", json={"payload": refused, "actor": STAFF}), 422,
                       "payload_refused")["problems"]
     assert "data.hal" in {problem["field"] for problem in problems}
-    _error(service.post("/api/v1/drafts", json={"payload": _payload("WF-X")}), 422, "invalid_request")
+    _error(service.post("/api/v1/drafts", json={"payload": permohonan("WF-X")}), 422, "invalid_request")
 
 
 @needs_chromium
@@ -312,7 +297,7 @@ def test_a_corrected_letter_says_diganti_and_links_its_replacement(service, rece
     first = _draft(service, receiver, "WF-FLOW-KOREKSI")
     _through_review(service, first)
     old = _ok(_sign(service, first["id"]), 201)
-    _error(service.post("/api/v1/drafts", json={"payload": _payload("WF-X"), "actor": STAFF,
+    _error(service.post("/api/v1/drafts", json={"payload": permohonan("WF-X"), "actor": STAFF,
                                                 "supersedes": "0" * 20}), 422, "invalid_request")
     correction = _draft(service, receiver, "WF-FLOW-KOREKSI-1", supersedes=old["letter_id"])
     assert correction["supersedes"] == old["letter_id"]

@@ -97,4 +97,8 @@ def location(request, tmp_path) -> str:
     """Where a test keeps its state: a SQLite file, and the same code on a fresh database of a real PostgreSQL."""
     if request.param == "sqlite":
         return str(tmp_path / "state" / "naskah.sqlite")
-    return request.getfixturevalue("postgres").new_database()
+    from naskah.database import close_pool
+
+    database = request.getfixturevalue("postgres").new_database()
+    request.addfinalizer(lambda: close_pool(database))  # this process's connections to it, kept by its pool
+    return database

@@ -2,13 +2,16 @@
 
 A location is a file path, ``sqlite:///path``, or ``postgresql://...``. The callers write one dialect: plain
 types (TEXT, INTEGER, DOUBLE PRECISION), ``INSERT ... ON CONFLICT``, ``?`` markers (translated to psycopg's
-``%s``), times computed in Python. Each transaction opens its own connection, so a ``Database`` is safe to
-share between threads. A SQLite file is made 0600 in a folder made 0700, whatever the umask (the WAL and
+``%s``), times computed in Python. A ``Database`` is safe to share between threads: on SQLite each transaction
+opens its own connection (cheap: a file); on PostgreSQL it borrows one from the process's pool for that server
+(:func:`pooled`), because a new PostgreSQL connection costs a server process and its start-up, about as much CPU
+as the statements of a whole letter. A SQLite file is made 0600 in a folder made 0700, whatever the umask (the WAL and
 shared-memory files follow the database file's mode), and runs in WAL mode with ``secure_delete`` on, so
 deleted rows do not linger in freed pages.
 """
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import re
@@ -28,7 +31,11 @@ _CREATED = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXIS
 BUSY_SECONDS = 60
 _SCHEMA_LOCK = 0x6E61736B6168  # "naskah": serialises CREATE TABLE IF NOT EXISTS across PostgreSQL clients
 _open = threading.local()  # the transaction each thread has open, per database: a nested one joins it
-_kept = threading.local()  # the connection each thread keeps open, per PostgreSQL database (kept())
+#: the most connections one process keeps to one PostgreSQL server (size max_connections to processes x this)
+POOL_MAX_CONNECTIONS = 20
+POOL_WAIT_SECONDS = 30  # how long a transaction waits for a free connection before it fails
+_pools: dict[tuple[int, str], Any] = {}
+_pools_lock = threading.Lock()
 
 
 def now_text(timespec: str = "milliseconds") -> str:
@@ -53,8 +60,10 @@ class Database:
         if location.startswith(("postgresql://", "postgres://")):
             try:
                 import psycopg  # noqa: F401
+                import psycopg_pool  # noqa: F401
             except ImportError:
-                raise ConfigError(f"{purpose} on PostgreSQL needs psycopg: pip install -e '.[postgres]'") from None
+                raise ConfigError(f"{purpose} on PostgreSQL needs psycopg and psycopg_pool: "
+                                  "pip install -e '.[postgres]'") from None
             self.kind, self._dsn, self.path = POSTGRESQL, location, None
             self._key: tuple = (POSTGRESQL, location)
         else:
@@ -84,8 +93,9 @@ class Database:
                 db.execute(statement)
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator["Cursor"]:
-        """A transaction that commits when the block ends and rolls back when it raises.
+    def transaction(self, *, write: bool = True, wait: float = POOL_WAIT_SECONDS) -> Iterator["Cursor"]:
+        """A transaction that commits when the block ends and rolls back when it raises; on PostgreSQL it waits
+        at most ``wait`` seconds for a connection (all lent, or the server away), then raises.
 
         On SQLite a writing transaction takes the database's write lock at once (``BEGIN IMMEDIATE``), so
         what it reads stays true until it commits; on PostgreSQL lock rows with ``SELECT ... FOR UPDATE``.
@@ -95,8 +105,8 @@ class Database:
         if self._key in cursors:
             yield cursors[self._key]
             return
-        opener = self._sqlite if self.kind == SQLITE else self._postgresql
-        with opener(write) as cursor:
+        opener = self._sqlite(write) if self.kind == SQLITE else self._postgresql(wait)
+        with opener as cursor:
             cursors[self._key] = cursor
             try:
                 yield cursor
@@ -125,35 +135,49 @@ class Database:
             connection.close()
 
     @contextmanager
-    def _postgresql(self, write: bool) -> Iterator["Cursor"]:
-        import psycopg
-
-        with psycopg.connect(self._dsn) as connection:  # commits on success, rolls back on error
+    def _postgresql(self, wait: float) -> Iterator["Cursor"]:
+        with pooled(self._dsn).connection(timeout=wait) as connection:  # commits on success, rolls back on error
             with connection.cursor() as cursor:
                 yield Cursor(cursor, self)
 
-    @contextmanager
-    def kept(self) -> Iterator["Cursor"]:
-        """A transaction on a PostgreSQL connection this thread keeps open, for a statement run on every request
-        (the rate-limit counters): no new connection each time. A connection that failed is dropped; the next
-        call opens another. On SQLite, an ordinary transaction."""
-        if self.kind == SQLITE:
-            with self.transaction() as cursor:
-                yield cursor
-            return
-        import psycopg
 
-        kept = _kept.__dict__.setdefault("connections", {})
-        connection = kept.get(self._key)
-        if connection is None or connection.closed:
-            connection = kept[self._key] = psycopg.connect(self._dsn, connect_timeout=10, autocommit=True)
-        try:
-            with connection.transaction(), connection.cursor() as cursor:
-                yield Cursor(cursor, self)
-        except psycopg.OperationalError:
-            kept.pop(self._key, None)
-            connection.close()
-            raise
+def pooled(dsn: str):
+    """This process's pool of connections to the PostgreSQL server at ``dsn`` (psycopg_pool), made at first use.
+
+    A connection is checked before it is lent (a server restarted since is noticed, and another connection
+    made), and one that broke while lent is dropped. A process made by ``fork`` gets a pool of its own."""
+    key = (os.getpid(), dsn)
+    pool = _pools.get(key)
+    if pool is not None:
+        return pool
+    try:
+        from psycopg_pool import ConnectionPool
+    except ImportError:
+        raise ConfigError("naskah's state on PostgreSQL needs psycopg_pool: pip install -e '.[postgres]'") from None
+    with _pools_lock:
+        if key not in _pools:
+            if not _pools:
+                atexit.register(_close_pools)
+            _pools[key] = ConnectionPool(dsn, min_size=0, max_size=POOL_MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS,
+                                         kwargs={"connect_timeout": 10, "application_name": "naskah"},
+                                         check=ConnectionPool.check_connection, name="naskah", num_workers=1,
+                                         open=True)
+        return _pools[key]
+
+
+def close_pool(location: str) -> None:
+    """Close this process's connections to the PostgreSQL database at ``location`` (one no longer used)."""
+    with _pools_lock:
+        pool = _pools.pop((os.getpid(), str(location)), None)
+    if pool is not None:
+        pool.close(timeout=2)
+
+
+def _close_pools() -> None:
+    for pid, dsn in list(_pools):
+        if pid == os.getpid():
+            close_pool(dsn)
+    _pools.clear()
 
 
 class Cursor:

@@ -49,12 +49,22 @@ class PostgresServer:
                            "-E", "UTF8", "--no-sync", timeout=120)
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stderr[-1500:]}")
+        self.resume()
+        return self
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data (``resume`` starts it again on the same port)."""
+        result = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop", timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not stop: {result.stderr[-1500:]}")
+
+    def resume(self) -> None:
+        """Start the server on its data folder (at ``start``, or again after ``halt``)."""
         result = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.directory / "postgres.log"),
                            "-w", "-t", "60", "-o", f"-h 127.0.0.1 -p {self.port} -k {self.directory} -F", "start",
                            timeout=120)
         if result.returncode != 0:
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr[-1500:]}")
-        return self
 
     def stop(self) -> None:
         try:

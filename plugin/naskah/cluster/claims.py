@@ -12,9 +12,9 @@ callback or a flow event is posted the same way, by one poster at a time, which 
 still owed once it holds its lock: two copies of its task, or an API instance starting while another posts it,
 never post it twice.
 
-On PostgreSQL the lock is a session advisory lock (``pg_try_advisory_lock``) on a connection of its own, held
-for the run: the server releases it when the connection ends. On SQLite (every process on one machine) it is
-an ``flock`` on a file per lock beside the database, released by the kernel when the process ends.
+On PostgreSQL the lock is a session advisory lock (``pg_try_advisory_lock``) on a connection the process's pool
+lends for the run: the server releases it when the connection ends. On SQLite (every process on one machine) it
+is an ``flock`` on a file per lock beside the database, released by the kernel when the process ends.
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from ..database import pooled
 
 log = logging.getLogger("naskah.cluster")
 
@@ -60,20 +62,27 @@ class Claims:
 
     @contextmanager
     def _postgresql(self, item_id: str) -> Iterator[bool]:
+        """A session lock on a connection borrowed from the process's pool for as long as the block lasts; a
+        connection whose unlock failed is closed (its end releases the lock), never lent again still holding it."""
         import psycopg
 
         key = _lock_key(self.kind, item_id)
-        with psycopg.connect(self.location, autocommit=True, connect_timeout=10,
-                             application_name=f"naskah-{self.kind}-claim") as connection:
-            held = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+        with pooled(self.location).connection() as connection:
+            connection.autocommit = True
             try:
-                yield held
+                held = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+                try:
+                    yield held
+                finally:
+                    if held and not connection.closed:
+                        try:
+                            connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                        except psycopg.Error:  # the connection broke: its end released the lock
+                            log.debug("%s %s: its lock went with its connection", self.kind, item_id)
+                            connection.close()
             finally:
-                if held and not connection.closed:
-                    try:
-                        connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
-                    except psycopg.Error:  # the connection broke: its end released the lock
-                        log.debug("%s %s: its lock went with its connection", self.kind, item_id)
+                if not connection.closed:
+                    connection.autocommit = False
 
     @contextmanager
     def _flock(self, item_id: str) -> Iterator[bool]:

@@ -43,7 +43,7 @@ def readiness(service) -> dict[str, str]:
 
 def database_check(database: Database) -> str:
     try:
-        with database.transaction(write=False) as db:
+        with database.transaction(write=False, wait=BROKER_TIMEOUT) as db:
             db.rows("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - whatever the reason, the probe says it
         return _down_now("database", f"the database of jobs ({database.location})", exc)

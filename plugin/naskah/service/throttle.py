@@ -33,6 +33,7 @@ log = logging.getLogger("naskah.service")
 
 MAX_CLIENTS = 10000
 WINDOW = 60.0  # seconds: the limits are per minute
+WAIT_SECONDS = 2.0  # the longest a request waits for the shared counters before it goes on uncounted
 
 _SCHEMA = ("""
 CREATE TABLE IF NOT EXISTS rate_limits (
@@ -103,7 +104,7 @@ class SharedRateLimit:
             return 0.0
         now = time.time() if now is None else now
         try:
-            with self.db.kept() as db:
+            with self.db.transaction(wait=WAIT_SECONDS) as db:
                 started, hits = db.rows(_COUNT, (self.kind, client, now, now - self.window, now - self.window))[0]
         except Exception as exc:  # noqa: BLE001 - any failure of the database: let the request through
             if time.monotonic() - self._warned_at > WINDOW:
@@ -122,7 +123,7 @@ class SharedRateLimit:
         """Delete the rows of windows that have ended (at most once a window in each instance)."""
         now = time.time() if now is None else now
         self._purged_at = now
-        with self.db.kept() as db:
+        with self.db.transaction(wait=WAIT_SECONDS) as db:
             return db.execute("DELETE FROM rate_limits WHERE kind = ? AND window_start <= ?",
                               (self.kind, now - self.window))
 
@@ -131,7 +132,7 @@ class PageThrottle:
     """The limits of the verification page: ``view`` for every page opened, ``upload`` for every file sent.
 
     With ``database`` (PostgreSQL: several API instances) the counters are shared there, counted on threads of
-    the throttle's own (two, each keeping one connection); else they are this process's buckets in memory."""
+    the throttle's own (two, with the process's pooled connections); else they are this process's buckets in memory."""
 
     def __init__(self, options: ServiceOptions, database: Database | None = None):
         if database is None:

@@ -39,12 +39,13 @@ def payloads(count: int, prefix: str) -> list[dict]:
 
 
 def tree_cpu_seconds(process: psutil.Process) -> float:
-    """CPU seconds (user + system) of ``process`` and its living descendants."""
+    """CPU seconds (user + system) of ``process`` and its living descendants, and of the children it has reaped
+    (PostgreSQL's server processes of connections that ended, say)."""
     total = 0.0
     for proc in [process, *process.children(recursive=True)]:
         try:
             times = proc.cpu_times()
-            total += times.user + times.system
+            total += times.user + times.system + times.children_user + times.children_system
         except psutil.NoSuchProcess:
             pass
     return total

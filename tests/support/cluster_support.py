@@ -215,6 +215,7 @@ class WorkerProcess:
 
     def start(self) -> "WorkerProcess":
         log = open(self.log_path, "ab")
+        self._log_start = log.tell()  # the log is appended to: wait_ready reads this start's part only
         self.process = subprocess.Popen(
             [sys.executable, "-m", "naskah.cli", "--config", str(self.service.config), "-v", *self.command],
             stdout=log, stderr=subprocess.STDOUT, env=self.service.env, start_new_session=True)
@@ -246,7 +247,7 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker {self.name} exited with {self.process.returncode}:\n{self.log}")
-            if " ready." in self.log:
+            if " ready." in self.log_since_start:
                 return self
             time.sleep(0.2)
         raise RuntimeError(f"worker {self.name} was not ready within {timeout} s:\n{self.log}")
@@ -283,6 +284,13 @@ class WorkerProcess:
     @property
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    @property
+    def log_since_start(self) -> str:
+        """What the process started last has logged (a worker started again under its name appends)."""
+        with open(self.log_path, "rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
 
 
 def stop_all(workers: list[WorkerProcess], apis: list = ()) -> None:

@@ -66,6 +66,20 @@ def test_cilegon_has_the_assessor_answer(naskah):
     refused_only(naskah, payload, "data.penandatangan", f"{CILEGON} Lampiran huruf B angka 1 huruf b angka 2)")
 
 
+def test_cilegon_reply_across_agencies_goes_through_the_pejabat_yang_berwenang(naskah):
+    """Huruf c angka 5) huruf a): the assessor's reply goes to its own Pejabat yang Berwenang, not straight to the
+    requesting agency."""
+    payload = load("cilegon", "jawaban-pelibatan-disetujui")
+    payload["data"]["lingkup"] = "lintas_instansi"
+    article = f"{CILEGON} Lampiran huruf B angka 1 huruf c angka 5) huruf a)"
+    refused_only(naskah, payload, "data.pejabat_berwenang", article)
+    payload["data"]["pejabat_berwenang"] = {"jabatan": "Sekretaris Daerah Kota Cilegon",
+                                            "nama": "Drs. H. Maman Mauludin, M.Si.", "nip": "196805121990031006"}
+    refused_only(naskah, payload, "data.tujuan.jabatan", article)
+    payload["data"]["tujuan"]["jabatan"] = "Sekretaris Daerah Kota Cilegon"
+    assert naskah.prepare(payload).letter_id
+
+
 def test_cilegon_first_step_is_copied_to_the_assessor_in_the_agency(naskah):
     payload = load("cilegon", "permohonan-pelibatan-pejabat-berwenang")
     payload["data"]["tembusan"] = []

@@ -195,16 +195,42 @@ def test_the_assessor_signs_on_behalf_of_the_head_or_by_name_without_nip(naskah,
     assert naskah.prepare(payload).letter_id
 
 
-def test_across_agencies_the_reply_may_be_the_pejabat_yang_berwenangs(naskah, sample):
+_SEKDA = {"jabatan": "Sekretaris Daerah Kota Malang", "nama": "Ir. Bagus Pramono, M.T.", "nip": "196803171993031008"}
+
+
+def _across_agencies(payload: dict) -> dict:
+    """The sample reply as one across agencies: the agency asked has its Pejabat yang Berwenang (the Sekda)."""
+    payload["data"].update(lingkup="lintas_instansi", pejabat_berwenang=dict(_SEKDA))
+    return payload
+
+
+def test_across_agencies_the_pejabat_yang_berwenang_signs_the_reply(naskah, sample):
     """Malang angka 3) huruf e) angka (1): the assessor answers its Pejabat yang Berwenang, who answers the
-    requesting agency."""
-    payload = sample("jawaban-pelibatan-disetujui")
-    payload["data"]["lingkup"] = "lintas_instansi"
+    requesting agency: the Pejabat yang Berwenang's reply needs no assessor."""
+    payload = _across_agencies(sample("jawaban-pelibatan-disetujui"))
     del payload["data"]["penilai_kinerja"]
     payload["data"]["penandatangan"].update(kedudukan="a.n.", jabatan_pemberi="Wali Kota Malang",
-                                            jabatan="Sekretaris Daerah", nama="Ir. Bagus Pramono, M.T.",
-                                            nip="196803171993031008")
+                                            jabatan="Sekretaris Daerah", nama=_SEKDA["nama"], nip=_SEKDA["nip"])
     assert naskah.prepare(payload).letter_id
+
+
+def test_across_agencies_the_assessor_answers_its_own_pejabat_yang_berwenang(naskah, sample):
+    payload = _across_agencies(sample("jawaban-pelibatan-disetujui"))
+    payload["data"]["tujuan"]["jabatan"] = "Sekretaris Daerah Kota Malang"
+    assert naskah.prepare(payload).letter_id  # signed by the assessor, to the Sekda of its agency
+    payload["data"]["tujuan"]["jabatan"] = "Sekretaris Daerah Provinsi Jawa Timur"  # the requesting agency's
+    message = refused_only(naskah, _across_agencies(payload), "data.tujuan.jabatan",
+                           f"{PENUNJUKAN} angka 3) huruf e) angka (1)")
+    assert "Sekretaris Daerah Provinsi Jawa Timur" in message
+
+
+def test_across_agencies_no_one_else_signs_the_reply(naskah, sample):
+    payload = _across_agencies(sample("jawaban-pelibatan-ditolak"))
+    _signed_by_the_head(payload["data"])
+    message = refused_only(naskah, payload, "data.penandatangan", f"{PENUNJUKAN} angka 3) huruf e) angka (1)")
+    assert all(part in message for part in ("Ir. Bagus Pramono, M.T.", "Hj. Retno Wulandari")), message
+    del payload["data"]["pejabat_berwenang"]
+    refused_only(naskah, payload, "data.pejabat_berwenang", f"{PENUNJUKAN} angka 3) huruf e) angka (1)")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -129,6 +129,10 @@ PERMOHONAN_LINTAS_INSTANSI = Rule(f"{_M_PENUNJUKAN} angka 3) huruf b)", f"{_C_PE
 SEKDA_LINTAS_PERANGKAT_DAERAH = Rule(tangerang="Pasal 22 ayat (4) huruf b")
 #: the reply to a request, by the requested officials' Pejabat Penilai Kinerja
 JAWABAN_PERMOHONAN = Rule(f"{_M_PENUNJUKAN} angka 2) huruf b)", f"{_C_PENUNJUKAN} huruf b angka 2)")
+#: across agencies the assessor sends the reply to its own Pejabat yang Berwenang, who sends it on to the
+#: requesting agency's (Tangerang states no cross-agency request)
+JAWABAN_LINTAS_INSTANSI = Rule(f"{_M_PENUNJUKAN} angka 3) huruf e) angka (1)",
+                               f"{_C_PENUNJUKAN} huruf c angka 5) huruf a)")
 #: an approval assigns officials who meet the criteria the request gave
 PERSETUJUAN_PERMOHONAN = Rule(f"{_M_PENUNJUKAN} angka 2) huruf c)", f"{_C_PENUNJUKAN} huruf b angka 3)")
 #: across agencies the reply carries the list of the officials assigned

@@ -10,6 +10,10 @@ Pasal 24 ayat (2)-(3)).
   Berwenang, copied to the Pejabat Penilai Kinerja concerned in its agency (huruf a)); the Pejabat yang Berwenang then
   writes to the other agency's (huruf b)), citing that first letter.
 - Every request states at least the purpose, the competence needed, the performance expected and the duration.
+- The reply across agencies (Malang angka 3) huruf e) angka (1), Cilegon huruf c angka 5) huruf a)) goes twice: the
+  assessor sends it with the list of officials to its own Pejabat yang Berwenang, who, approving it, sends it to the
+  requesting agency's Pejabat yang Berwenang. So it is either signed by the assessor and addressed to that Pejabat
+  yang Berwenang, or signed by the Pejabat yang Berwenang (``pejabat_berwenang``).
 """
 from __future__ import annotations
 
@@ -18,8 +22,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ..i18n import _, date_text
-from .citations import (DAFTAR_DITUGASKAN, DURASI_JAWABAN, DURASI_PELIBATAN, ISI_PERMOHONAN, JAWABAN_PERMOHONAN,
-                        NOMOR_YANG_DIJAWAB, PENOLAKAN_PERMOHONAN, PERMOHONAN_KE_PEJABAT_BERWENANG,
+from .citations import (DAFTAR_DITUGASKAN, DURASI_JAWABAN, DURASI_PELIBATAN, ISI_PERMOHONAN, JAWABAN_LINTAS_INSTANSI,
+                        JAWABAN_PERMOHONAN, NOMOR_YANG_DIJAWAB, PENOLAKAN_PERMOHONAN, PERMOHONAN_KE_PEJABAT_BERWENANG,
                         PERMOHONAN_KEPADA_PENILAI, PERMOHONAN_LINTAS_INSTANSI, TEMBUSAN_PERMOHONAN, cite)
 from .common import Kalimat, Pegawai, Teks
 from .pengawasan import asked_pengawasan_problems, pengawasan_problems
@@ -165,7 +169,8 @@ class JawabanPermohonanPelibatan(SuratDinas):
     it): approved with the officials assigned and the duration, or refused with the reasons."""
 
     PRINTED_AS: ClassVar[dict[str, tuple[str, ...]]] = {"keputusan": ("disetujui",), "lingkup": ("penandatangan",),
-                                                        "penilai_kinerja": ("penandatangan",)}
+                                                        "penilai_kinerja": ("penandatangan",),
+                                                        "pejabat_berwenang": ("penandatangan",)}
     FIELD_CITATIONS = {"surat_permohonan": JAWABAN_PERMOHONAN}
 
     keputusan: Literal["disetujui", "ditolak"]
@@ -174,6 +179,8 @@ class JawabanPermohonanPelibatan(SuratDinas):
     lingkup: Lingkup = "lintas_unit_organisasi"
     surat_permohonan: SuratRujukan
     penilai_kinerja: Pejabat | None = None
+    #: across agencies: the Pejabat yang Berwenang of the agency asked, who approves the reply and sends it on
+    pejabat_berwenang: Pejabat | None = None
     pegawai_ditugaskan: list[Pegawai] = Field(default_factory=list, max_length=500)
     durasi: Durasi | None = None
     alasan: list[Kalimat] = Field(default_factory=list, max_length=50)
@@ -201,6 +208,8 @@ class JawabanPermohonanPelibatan(SuratDinas):
 
     def _assessor_problems(self) -> list[tuple[tuple, str]]:
         """Across units the requested officials' Pejabat Penilai Kinerja processes and answers the request."""
+        if self.lingkup == "lintas_instansi":
+            return self._cross_agency_problems()
         if self.lingkup not in DALAM_INSTANSI or not JAWABAN_PERMOHONAN.applies():
             return []
         if self.penilai_kinerja is None:
@@ -214,6 +223,33 @@ class JawabanPermohonanPelibatan(SuratDinas):
             "{jabatan} {nama} (penilai_kinerja), who signs the reply; not {signer}").format(
             jabatan=self.penilai_kinerja.jabatan, nama=self.penilai_kinerja.nama, signer=self.penandatangan.nama),
             JAWABAN_PERMOHONAN))]
+
+    def _cross_agency_problems(self) -> list[tuple[tuple, str]]:
+        """Across agencies the assessor answers its own Pejabat yang Berwenang, who answers the requesting agency:
+        the assessor signs a reply addressed to the Pejabat yang Berwenang, or the Pejabat yang Berwenang signs."""
+        if not JAWABAN_LINTAS_INSTANSI.applies():
+            return []
+        if self.pejabat_berwenang is None:
+            return [(("pejabat_berwenang",), cite(_(
+                "required for a reply across agencies: the Pejabat yang Berwenang of the agency asked, who approves "
+                "the reply and sends it to the requesting agency (jabatan, nama, nip)"), JAWABAN_LINTAS_INSTANSI))]
+        if self.pejabat_berwenang.signs(self.penandatangan):
+            return []
+        if self.penilai_kinerja is not None and self.penilai_kinerja.signs(self.penandatangan):
+            if self.pejabat_berwenang.copied_in([self.tujuan.jabatan]):
+                return []
+            return [(("tujuan", "jabatan"), cite(_(
+                "across agencies the Pejabat Penilai Kinerja sends the reply to the Pejabat yang Berwenang of their "
+                "own agency, {jabatan} (pejabat_berwenang), who sends it on to the requesting agency; not to "
+                "{tujuan}").format(jabatan=self.pejabat_berwenang.jabatan, tujuan=self.tujuan.jabatan),
+                JAWABAN_LINTAS_INSTANSI))]
+        return [(("penandatangan",), cite(_(
+            "a reply across agencies is signed by the Pejabat yang Berwenang of the agency asked, {jabatan} {nama} "
+            "(pejabat_berwenang), or, to them, by the Pejabat Penilai Kinerja of the officials asked for "
+            "(penilai_kinerja); not by {signer}").format(jabatan=self.pejabat_berwenang.jabatan,
+                                                         nama=self.pejabat_berwenang.nama,
+                                                         signer=self.penandatangan.nama),
+            JAWABAN_LINTAS_INSTANSI))]
 
     def to_context(self) -> dict:
         return super().to_context() | {

@@ -31,10 +31,12 @@ _CREATED = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXIS
 BUSY_SECONDS = 60
 _SCHEMA_LOCK = 0x6E61736B6168  # "naskah": serialises CREATE TABLE IF NOT EXISTS across PostgreSQL clients
 _open = threading.local()  # the transaction each thread has open, per database: a nested one joins it
-#: the most connections one process keeps to one PostgreSQL server (size max_connections to processes x this)
+#: the most connections one process keeps to one PostgreSQL server for its transactions, and for the locks a
+#: worker holds while it runs a job or posts a callback (one a run; size max_connections to processes x both in use)
 POOL_MAX_CONNECTIONS = 20
+POOL_MAX_LOCKS = 100
 POOL_WAIT_SECONDS = 30  # how long a transaction waits for a free connection before it fails
-_pools: dict[tuple[int, str], Any] = {}
+_pools: dict[tuple[int, str, bool], Any] = {}
 _pools_lock = threading.Lock()
 
 
@@ -141,12 +143,18 @@ class Database:
                 yield Cursor(cursor, self)
 
 
-def pooled(dsn: str):
-    """This process's pool of connections to the PostgreSQL server at ``dsn`` (psycopg_pool), made at first use.
+def pooled(dsn: str, *, locks: bool = False):
+    """This process's pool of connections to the PostgreSQL server at ``dsn`` (psycopg_pool), made at first use;
+    ``locks=True``: the pool of the connections that hold a lock for a whole run (:mod:`naskah.cluster.claims`),
+    kept apart so that the runs holding them never leave their own transactions without a connection.
 
     A connection is checked before it is lent (a server restarted since is noticed, and another connection
-    made), and one that broke while lent is dropped. A process made by ``fork`` gets a pool of its own."""
-    key = (os.getpid(), dsn)
+    made), and one that broke while lent is dropped; a server that went away is tried again for 10 s at a time,
+    so that the first request after it is back gets a connection; TCP keepalives and a send timeout end a
+    connection to a server that vanished from the network instead of waiting on it for minutes. No statement
+    is prepared on the server (a new version's ALTER TABLE would break an older instance's prepared ones).
+    A process made by ``fork`` gets pools of its own."""
+    key = (os.getpid(), dsn, locks)
     pool = _pools.get(key)
     if pool is not None:
         return pool
@@ -158,26 +166,37 @@ def pooled(dsn: str):
         if key not in _pools:
             if not _pools:
                 atexit.register(_close_pools)
-            _pools[key] = ConnectionPool(dsn, min_size=0, max_size=POOL_MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS,
-                                         kwargs={"connect_timeout": 10, "application_name": "naskah"},
-                                         check=ConnectionPool.check_connection, name="naskah", num_workers=1,
-                                         open=True)
+            _pools[key] = ConnectionPool(
+                dsn, min_size=0, max_size=POOL_MAX_LOCKS if locks else POOL_MAX_CONNECTIONS,
+                timeout=POOL_WAIT_SECONDS, reconnect_timeout=10, num_workers=1, name="naskah-locks" if locks else
+                "naskah", check=ConnectionPool.check_connection, open=True,
+                kwargs={"connect_timeout": 10, "application_name": "naskah", "prepare_threshold": None,
+                        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+                        "tcp_user_timeout": 30_000})
         return _pools[key]
 
 
 def close_pool(location: str) -> None:
     """Close this process's connections to the PostgreSQL database at ``location`` (one no longer used)."""
     with _pools_lock:
-        pool = _pools.pop((os.getpid(), str(location)), None)
-    if pool is not None:
+        pools = [_pools.pop(key) for key in list(_pools) if key[:2] == (os.getpid(), str(location))]
+    for pool in pools:
         pool.close(timeout=2)
 
 
 def _close_pools() -> None:
-    for pid, dsn in list(_pools):
-        if pid == os.getpid():
-            close_pool(dsn)
+    for dsn in {key[1] for key in _pools if key[0] == os.getpid()}:
+        close_pool(dsn)
     _pools.clear()
+
+
+def _forked() -> None:
+    """In a child made by ``fork``: a lock held by another thread of the parent at that moment is never let go."""
+    global _pools_lock
+    _pools_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class Cursor:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from naskah.cluster.claims import JobClaims
 from naskah.config import load_settings
 from naskah.service.jobs import JobStore
@@ -59,3 +61,33 @@ def test_a_job_left_running_by_a_dead_worker_is_queued_again(location, tmp_path,
         assert worker.queue_orphans() == [orphan]
     assert [jobs.get(job).state for job in (orphan, busy, waiting)] == ["queued", "running", "queued"]
     assert jobs.due_for_queue(older_than=3600) == [orphan], "handed to the broker at the next round"
+
+
+def test_a_pooled_lock_is_let_go_however_its_block_ends(postgres):
+    """The lock's connection goes back to the process's pool: it must not still hold the lock there (a session may
+    take its own lock again, so its next borrower would think it holds a lock another worker holds)."""
+    import psycopg
+
+    from naskah.cluster.claims import _lock_key
+    from naskah.database import close_pool
+
+    location = postgres.new_database()
+    claims = JobClaims(location)
+    try:
+        with claims.hold("job-ok") as held:
+            assert held
+        with pytest.raises(RuntimeError):
+            with claims.hold("job-raises") as held:
+                assert held
+                raise RuntimeError("the letter failed")
+        with psycopg.connect(location, autocommit=True) as other:  # another session: another worker
+            for item in ("job-ok", "job-raises"):
+                key = _lock_key("job", item)
+                assert other.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0], item
+                other.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            with claims.hold("job-held") as held:  # and one the pool's connection holds is seen as held
+                assert held
+                key = _lock_key("job", "job-held")
+                assert not other.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+    finally:
+        close_pool(location)

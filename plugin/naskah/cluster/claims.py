@@ -62,27 +62,35 @@ class Claims:
 
     @contextmanager
     def _postgresql(self, item_id: str) -> Iterator[bool]:
-        """A session lock on a connection borrowed from the process's pool for as long as the block lasts; a
-        connection whose unlock failed is closed (its end releases the lock), never lent again still holding it."""
+        """A session lock on a connection borrowed from the process's pool of lock connections for as long as the
+        block lasts. A connection is given back only once its lock is let go: one whose unlock failed, or that
+        was interrupted, is closed (its end releases the lock), never lent again still holding it (a session
+        may take its own advisory lock again: its next borrower would be told it holds the lock)."""
         import psycopg
 
         key = _lock_key(self.kind, item_id)
-        with pooled(self.location).connection() as connection:
+        with pooled(self.location, locks=True).connection() as connection:
             connection.autocommit = True
+            let_go = False
             try:
                 held = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
                 try:
                     yield held
                 finally:
-                    if held and not connection.closed:
+                    if held:
                         try:
                             connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
-                        except psycopg.Error:  # the connection broke: its end released the lock
-                            log.debug("%s %s: its lock went with its connection", self.kind, item_id)
-                            connection.close()
+                        except psycopg.Error:  # the connection broke, or is closed below: its end lets go
+                            log.debug("%s %s: its lock goes with its connection", self.kind, item_id)
+                        else:
+                            let_go = True
+                    else:
+                        let_go = True
             finally:
-                if not connection.closed:
+                if let_go and not connection.closed:
                     connection.autocommit = False
+                elif not connection.closed:
+                    connection.close()
 
     @contextmanager
     def _flock(self, item_id: str) -> Iterator[bool]:

@@ -162,15 +162,16 @@ def pooled(dsn: str, *, locks: bool = False):
         from psycopg_pool import ConnectionPool
     except ImportError:
         raise ConfigError("naskah's state on PostgreSQL needs psycopg_pool: pip install -e '.[postgres]'") from None
+    name = "naskah-locks" if locks else "naskah"  # also the application_name operators see in pg_stat_activity
     with _pools_lock:
         if key not in _pools:
             if not _pools:
                 atexit.register(_close_pools)
             _pools[key] = ConnectionPool(
                 dsn, min_size=0, max_size=POOL_MAX_LOCKS if locks else POOL_MAX_CONNECTIONS,
-                timeout=POOL_WAIT_SECONDS, reconnect_timeout=10, num_workers=1, name="naskah-locks" if locks else
-                "naskah", check=ConnectionPool.check_connection, open=True,
-                kwargs={"connect_timeout": 10, "application_name": "naskah", "prepare_threshold": None,
+                timeout=POOL_WAIT_SECONDS, reconnect_timeout=10, num_workers=1, name=name,
+                check=ConnectionPool.check_connection, open=True,
+                kwargs={"connect_timeout": 10, "application_name": name, "prepare_threshold": None,
                         "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
                         "tcp_user_timeout": 30_000})
         return _pools[key]

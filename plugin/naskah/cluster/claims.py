@@ -77,15 +77,12 @@ class Claims:
                 try:
                     yield held
                 finally:
-                    if held:
-                        try:
+                    try:
+                        if held:
                             connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
-                        except psycopg.Error:  # the connection broke, or is closed below: its end lets go
-                            log.debug("%s %s: its lock goes with its connection", self.kind, item_id)
-                        else:
-                            let_go = True
-                    else:
                         let_go = True
+                    except psycopg.Error:  # the connection broke, or is closed below: its end lets go
+                        log.debug("%s %s: its lock goes with its connection", self.kind, item_id)
             finally:
                 if let_go and not connection.closed:
                     connection.autocommit = False

@@ -17,7 +17,7 @@ from ..database import POSTGRESQL, Database
 
 log = logging.getLogger("naskah.service")
 
-BROKER_TIMEOUT = 2.0  # seconds
+PROBE_TIMEOUT = 2.0  # seconds the probe waits for the broker, and for a connection to the jobs' database
 _down: set[str] = set()  # the dependencies found down at the last probe (logged when they went down)
 _down_lock = threading.Lock()
 
@@ -43,14 +43,14 @@ def readiness(service) -> dict[str, str]:
 
 def database_check(database: Database) -> str:
     try:
-        with database.transaction(write=False, wait=BROKER_TIMEOUT) as db:
+        with database.transaction(write=False, wait=PROBE_TIMEOUT) as db:
             db.rows("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - whatever the reason, the probe says it
         return _down_now("database", f"the database of jobs ({database.location})", exc)
     return _up_again("database")
 
 
-def broker_check(app, url: str, timeout: float = BROKER_TIMEOUT) -> str:
+def broker_check(app, url: str, timeout: float = PROBE_TIMEOUT) -> str:
     """Whether the Celery ``app``'s broker answers a PING within ``timeout`` seconds."""
     options = dict(app.conf.broker_transport_options or {}, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:

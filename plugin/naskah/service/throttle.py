@@ -132,7 +132,8 @@ class PageThrottle:
     """The limits of the verification page: ``view`` for every page opened, ``upload`` for every file sent.
 
     With ``database`` (PostgreSQL: several API instances) the counters are shared there, counted on threads of
-    the throttle's own (two, with the process's pooled connections); else they are this process's buckets in memory."""
+    the throttle's own (two, with the process's pooled connections); else they are this process's buckets in
+    memory."""
 
     def __init__(self, options: ServiceOptions, database: Database | None = None):
         if database is None:
